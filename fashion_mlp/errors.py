@@ -1,0 +1,17 @@
+"""The project's user-facing errors: each message says what was found, what was expected and the fix."""
+
+
+class FashionMLPError(ValueError):
+    """Base of every error the CLI reports as a plain message (no traceback unless --debug)."""
+
+
+class DatasetError(FashionMLPError):
+    """A data set is missing, corrupt, truncated or fails its checksum."""
+
+
+class ConfigError(FashionMLPError):
+    """A configuration value (TOML key, flag, spec field) is invalid."""
+
+
+class RunError(FashionMLPError):
+    """A run directory is missing, incomplete or corrupt."""

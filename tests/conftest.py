@@ -1,0 +1,81 @@
+"""Shared fixtures: small synthetic data sets, as arrays and as IDX files on disk."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_mlp.datasets import FASHION_CLASSES, Dataset
+
+IDX_NAMES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def synthetic_arrays(n: int, seed: int, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable images: each class lights its own horizontal band, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % num_classes).astype(np.uint8)
+    rng.shuffle(labels)
+    images = rng.integers(0, 60, size=(n, 28, 28), dtype=np.uint8)
+    for label in range(num_classes):
+        rows = slice(2 * label + 4, 2 * label + 7)
+        images[labels == label, rows, 4:24] = 200
+    return images, labels
+
+
+def synthetic_dataset(n_train: int = 600, n_test: int = 200, seed: int = 0) -> Dataset:
+    """A small learnable Dataset with Fashion-MNIST's class names."""
+    x_train, y_train = synthetic_arrays(n_train, seed)
+    x_test, y_test = synthetic_arrays(n_test, seed + 1)
+    return Dataset("synthetic", x_train, y_train, x_test, y_test, FASHION_CLASSES)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array in the IDX format (magic 0x00000800 + ndim, big-endian sizes)."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool) -> Path:
+    """Write one IDX file, gzipped (adding .gz) or raw; returns its path."""
+    data = idx_bytes(array)
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def write_idx_dataset(folder: Path, dataset: Dataset, gz: bool = True) -> Path:
+    """Write a Dataset's four IDX files into folder; returns folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train_images": dataset.x_train,
+        "train_labels": dataset.y_train,
+        "test_images": dataset.x_test,
+        "test_labels": dataset.y_test,
+    }
+    for role, name in IDX_NAMES.items():
+        write_idx(folder / name, arrays[role], gz)
+    return folder
+
+
+@pytest.fixture
+def tiny_data() -> Dataset:
+    """600 training and 200 test images of a learnable synthetic problem."""
+    return synthetic_dataset()
+
+
+@pytest.fixture(params=[True, False], ids=["gz", "raw"])
+def idx_folder(tmp_path: Path, request) -> Path:
+    """A folder holding a small synthetic data set as IDX files, gzipped or raw."""
+    return write_idx_dataset(tmp_path / "idx", synthetic_dataset(120, 40), gz=request.param)
