@@ -1,4 +1,4 @@
-"""The project's user-facing errors: each message says what was found, what was expected and the fix."""
+"""User-facing errors: each message says what was found, what was expected and the fix."""
 
 
 class FashionMLPError(ValueError):
