@@ -1,0 +1,370 @@
+"""The MLP: one validated spec built as a Sequential, functional or subclassed Keras model.
+
+Every style puts the notebook's StandardScaler inside the model (a `Normalization` layer adapted
+on the training split), so a saved model takes raw uint8 pixels. Also loads a user's own Keras
+model from `file.py:function` and tells whether a model outputs probabilities or logits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from fashion_mlp.errors import ConfigError
+
+STYLES = ("sequential", "functional", "subclassed")
+PROBE_BATCH = 8  # images in the probe batch that reveals a model's output shape and kind
+PROBABILITY_TOLERANCE = 1e-3  # float32 softmax rows sum to 1 within ~1e-6; logits rarely do
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """What the network is: hidden sizes, activation, regularisation, classes, input shape."""
+
+    hidden: tuple[int, ...] = (64, 32)  # the notebook's 784-64-32-10 network (52,650 params)
+    activation: str = "tanh"  # the notebook's activation; any Keras activation name works
+    dropout: float | tuple[float, ...] = 0.0  # the notebook's Sequential has none; one or per layer
+    batch_norm: bool = False  # not in the notebook; optional after each hidden Dense
+    kernel_initializer: str = "glorot_uniform"  # Keras's Dense default, as the notebook used
+    l2: float = 0.0  # no weight penalty in the notebook; > 0 adds L2 on every kernel
+    num_classes: int = 10  # Fashion-MNIST's ten classes
+    input_shape: tuple[int, ...] = (28, 28)  # raw images as stored; (784,) for flat vectors
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "input_shape"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        if isinstance(self.dropout, list):
+            object.__setattr__(self, "dropout", tuple(self.dropout))
+        self._check_hidden()
+        _check_keras_name("activation", self.activation, keras.activations.get)
+        self._check_dropout()
+        if not isinstance(self.batch_norm, bool):
+            raise ConfigError(f"batch_norm={self.batch_norm!r}: expected true or false")
+        _check_keras_name("kernel_initializer", self.kernel_initializer, keras.initializers.get)
+        if not _is_number(self.l2) or self.l2 < 0:
+            raise ConfigError(f"l2={self.l2!r}: expected a number >= 0 (0 disables the penalty)")
+        if not _is_int(self.num_classes) or self.num_classes < 2:
+            raise ConfigError(f"num_classes={self.num_classes!r}: expected an integer >= 2")
+        self._check_input_shape()
+
+    def _check_hidden(self) -> None:
+        if not isinstance(self.hidden, tuple) or not self.hidden:
+            raise ConfigError(
+                f"hidden={self.hidden!r}: expected a non-empty list of layer sizes, e.g. [64, 32]"
+            )
+        for units in self.hidden:
+            if not _is_int(units) or units < 1:
+                raise ConfigError(
+                    f"hidden={list(self.hidden)!r}: layer size {units!r} is not an integer >= 1"
+                )
+
+    def _check_dropout(self) -> None:
+        rates = self.dropout_rates
+        if len(rates) != len(self.hidden):
+            raise ConfigError(
+                f"dropout={list(rates)!r}: expected one rate, or one per hidden layer "
+                f"({len(self.hidden)} for hidden={list(self.hidden)!r})"
+            )
+        for rate in rates:
+            if not _is_number(rate) or not 0 <= rate < 1:
+                raise ConfigError(
+                    f"dropout={self.dropout!r}: rate {rate!r} is not a number in [0, 1)"
+                )
+
+    def _check_input_shape(self) -> None:
+        shape = self.input_shape
+        valid = isinstance(shape, tuple) and 1 <= len(shape) <= 3
+        if not valid or not all(_is_int(size) and size >= 1 for size in shape):
+            raise ConfigError(
+                f"input_shape={shape!r}: expected 1 to 3 positive sizes, e.g. [28, 28] or [784]"
+            )
+
+    @property
+    def dropout_rates(self) -> tuple[float, ...]:
+        """The dropout rate after each hidden layer."""
+        if isinstance(self.dropout, tuple):
+            return self.dropout
+        return (self.dropout,) * len(self.hidden)
+
+    @property
+    def num_features(self) -> int:
+        """Values per image once flattened (784 for 28x28)."""
+        return math.prod(self.input_shape)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> MLPSpec:
+        """A spec from a mapping (a TOML table); unknown keys are an error."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"model spec {values!r}: expected a table of MLPSpec fields")
+        known = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown model spec key(s) {unknown}: expected some of {known}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain lists and scalars (TOML- and JSON-friendly)."""
+        values = dataclasses.asdict(self)
+        return {
+            key: list(value) if isinstance(value, tuple) else value for key, value in values.items()
+        }
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
+def _check_keras_name(field: str, value: object, lookup) -> None:
+    """Raise ConfigError unless Keras knows `value` as a name for `field`."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        lookup(value)
+    except ValueError:
+        raise ConfigError(
+            f"{field}={value!r}: not a Keras {field.replace('_', ' ')} name "
+            f"(e.g. 'tanh', 'relu' for activations; 'glorot_uniform', 'he_normal' for initializers)"
+        ) from None
+
+
+def _hidden_layers(spec: MLPSpec) -> list[keras.Layer]:
+    """Dense (+ BatchNormalization + Activation) (+ Dropout) for each hidden layer."""
+    regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
+    layers: list[keras.Layer] = []
+    for index, (units, rate) in enumerate(zip(spec.hidden, spec.dropout_rates, strict=True), 1):
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation=None if spec.batch_norm else spec.activation,
+                kernel_initializer=spec.kernel_initializer,
+                kernel_regularizer=regularizer,
+                name=f"dense_{index}",
+            )
+        )
+        if spec.batch_norm:
+            layers.append(keras.layers.BatchNormalization(name=f"batch_norm_{index}"))
+            layers.append(keras.layers.Activation(spec.activation, name=f"activation_{index}"))
+        if rate > 0:
+            layers.append(keras.layers.Dropout(rate, name=f"dropout_{index}"))
+    return layers
+
+
+def _layer_chain(spec: MLPSpec) -> list[keras.Layer]:
+    """Every layer of the network in order: flatten, normalise, hidden layers, softmax output."""
+    return [
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Normalization(axis=-1, name="normalization"),
+        *_hidden_layers(spec),
+        keras.layers.Dense(
+            spec.num_classes,
+            activation="softmax",
+            kernel_initializer=spec.kernel_initializer,
+            kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None,
+            name="output",
+        ),
+    ]
+
+
+@keras.saving.register_keras_serializable(package="fashion_mlp")
+class MLPModel(keras.Model):
+    """The MLP as a subclassed model (the notebook's third style): dropout only in training."""
+
+    def __init__(self, spec: MLPSpec, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.chain = _layer_chain(spec)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        outputs = inputs
+        for layer in self.chain:
+            outputs = layer(outputs, training=training)
+        return outputs
+
+    def get_config(self):
+        return {"name": self.name, "spec": self.spec.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(spec=MLPSpec.from_dict(config["spec"]), name=config.get("name"))
+
+
+def build_model(
+    spec: MLPSpec,
+    style: str = "sequential",
+    data=None,
+    *,
+    x_train: np.ndarray | None = None,
+) -> keras.Model:
+    """The network of `spec` in `style` (sequential, functional or subclassed).
+
+    The `Normalization` layer is adapted on the training images only (`data.x_train`, or the
+    `x_train` array) exactly as scikit-learn's StandardScaler (constant pixels map to 0). With
+    neither, it is left un-adapted (mean 0, variance 1): use that to load saved weights.
+    """
+    if style not in STYLES:
+        raise ConfigError(f"style={style!r}: expected one of {', '.join(STYLES)}")
+    if data is not None and x_train is not None:
+        raise ConfigError("build_model: pass data or x_train, not both")
+    if data is not None:
+        x_train = data.x_train
+    model = _BUILDERS[style](spec)
+    if x_train is not None:
+        adapt_normalization(model.get_layer("normalization"), x_train, spec)
+    return model
+
+
+def _sequential(spec: MLPSpec) -> keras.Model:
+    return keras.Sequential(
+        [keras.Input(shape=spec.input_shape, name="pixels"), *_layer_chain(spec)],
+        name="mlp_sequential",
+    )
+
+
+def _functional(spec: MLPSpec) -> keras.Model:
+    inputs = keras.Input(shape=spec.input_shape, name="pixels")
+    outputs = inputs
+    for layer in _layer_chain(spec):
+        outputs = layer(outputs)
+    return keras.Model(inputs, outputs, name="mlp_functional")
+
+
+def _subclassed(spec: MLPSpec) -> keras.Model:
+    model = MLPModel(spec, name="mlp_subclassed")
+    model.build((None, *spec.input_shape))
+    return model
+
+
+_BUILDERS = {"sequential": _sequential, "functional": _functional, "subclassed": _subclassed}
+
+
+def adapt_normalization(layer: keras.layers.Normalization, x_train, spec: MLPSpec) -> None:
+    """Set `layer` to standardise each pixel with the training split's mean and std."""
+    images = np.asarray(x_train)
+    if images.ndim == 0 or len(images) == 0:
+        raise ConfigError("x_train is empty: the input normalisation needs training images")
+    flat = images.reshape(len(images), -1).astype(np.float32)
+    if flat.shape[1] != spec.num_features:
+        raise ConfigError(
+            f"training images of shape {images.shape[1:]} have {flat.shape[1]} values each, "
+            f"but input_shape={spec.input_shape} expects {spec.num_features}"
+        )
+    scaler = StandardScaler().fit(flat)  # scale_ is 1 for constant pixels, so no division by 0
+    layer.set_weights([scaler.mean_, scaler.scale_**2, np.asarray(len(flat))])
+    layer.finalize_state()
+
+
+def count_trainable_parameters(model: keras.Model) -> int:
+    """Number of trainable scalars (52,650 for the notebook's 784-64-32-10 network)."""
+    return sum(math.prod(weight.shape) for weight in model.trainable_weights)
+
+
+def load_user_model(reference: str, input_shape, num_classes: int) -> keras.Model:
+    """The Keras model returned by `function(input_shape=..., num_classes=...)` in `file.py`.
+
+    `reference` is "path/to/file.py:function". The model's output must be (None, num_classes),
+    probabilities or logits (see `output_kind`).
+    """
+    path_text, separator, function_name = str(reference).rpartition(":")
+    if not separator or not path_text or not function_name:
+        raise ConfigError(f"--model {reference!r}: expected FILE.py:FUNCTION, e.g. my_net.py:build")
+    path = Path(path_text)
+    if not path.is_file():
+        raise ConfigError(f"--model {reference!r}: file {path} does not exist")
+    module = _import_file(path, reference)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ConfigError(f"--model {reference!r}: {path} defines no function {function_name!r}")
+    model = function(input_shape=tuple(input_shape), num_classes=num_classes)
+    if not isinstance(model, keras.Model):
+        raise ConfigError(
+            f"--model {reference!r}: {function_name}() returned {type(model).__name__}, "
+            "expected a keras.Model"
+        )
+    if not model.built:
+        model(np.zeros((1, *input_shape), dtype=np.float32))
+    check_output_shape(model, num_classes)
+    return model
+
+
+def _import_file(path: Path, reference: str):
+    module_spec = importlib.util.spec_from_file_location(f"fashion_mlp_user_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"--model {reference!r}: {path} is not a Python file")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def model_input_shape(model: keras.Model) -> tuple[int, ...]:
+    """The shape of one input example, from the model's inputs or its build config."""
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return tuple(inputs[0].shape[1:])
+    shape = (model.get_build_config() or {}).get("input_shape")
+    if shape is None:
+        raise ConfigError(
+            f"model {model.name!r} is not built, so its input shape is unknown: "
+            "call model.build((None, 28, 28)) first"
+        )
+    return tuple(shape[1:])
+
+
+def probe_outputs(model: keras.Model) -> np.ndarray:
+    """The model's outputs for a small batch of random pixel images (inference mode)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(PROBE_BATCH, *model_input_shape(model)))
+    outputs = model(images.astype(np.float32), training=False)
+    if not keras.ops.is_tensor(outputs) and not isinstance(outputs, np.ndarray):
+        raise ConfigError(
+            f"model {model.name!r} returns {type(outputs).__name__}: expected one tensor of "
+            "class scores"
+        )
+    return keras.ops.convert_to_numpy(outputs)
+
+
+def check_output_shape(model: keras.Model, num_classes: int, outputs=None) -> None:
+    """Raise ConfigError unless the model outputs (None, num_classes)."""
+    outputs = probe_outputs(model) if outputs is None else outputs
+    found = (None, *outputs.shape[1:])
+    if found != (None, num_classes):
+        raise ConfigError(
+            f"model {model.name!r} outputs shape {found}: expected (None, {num_classes}), one "
+            f"probability or logit per class; end the model with Dense({num_classes})"
+        )
+
+
+def classify_outputs(outputs: np.ndarray) -> str:
+    """'probabilities' when every row is in [0, 1] and sums to 1, else 'logits'."""
+    in_range = np.all(outputs >= -PROBABILITY_TOLERANCE) and np.all(
+        outputs <= 1 + PROBABILITY_TOLERANCE
+    )
+    sums_to_one = np.allclose(outputs.sum(axis=-1), 1.0, atol=PROBABILITY_TOLERANCE)
+    return "probabilities" if in_range and sums_to_one else "logits"
+
+
+def output_kind(model: keras.Model, num_classes: int) -> str:
+    """'probabilities' (a final softmax) or 'logits', after checking the output shape."""
+    outputs = probe_outputs(model)
+    check_output_shape(model, num_classes, outputs)
+    return classify_outputs(outputs)
