@@ -1,0 +1,183 @@
+"""Turn a user's image file into a Fashion-MNIST-like 28x28 uint8 input, as the data set was made.
+
+Zalando made Fashion-MNIST from product photos on white: trim the edges close to the background
+colour, fit the longest side into 28 pixels, centre, negate, 8-bit greyscale. `load_image` does
+the same to any image Pillow reads, whatever its size, colour mode, alpha or background.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from fashion_mlp.errors import FashionMLPError
+
+SIDE = 28  # Fashion-MNIST's image side; its objects' longest side fills it
+OBJECT_THRESHOLD = 0.05  # Fashion-MNIST trimmed pixels within 5 % of the background's intensity
+# Modes whose values are not 8-bit: scaled by their own range instead of 255.
+WIDE_MODES = {"I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
+ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+# What Pillow raises while decoding a damaged file (its plugins use all of these).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+
+
+class ImageError(FashionMLPError):
+    """An image file cannot be read or holds no object to classify."""
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """One file's outcome: its 28x28 pixels, or the error that stopped it."""
+
+    path: str
+    pixels: np.ndarray | None
+    error: ImageError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file and return it as a Fashion-MNIST-like (28, 28) uint8 array."""
+    path = Path(path)
+    with _open_image(path) as image:
+        try:
+            return fashion_input(image)
+        except ImageError as error:
+            raise ImageError(f"{path}: {error}") from None
+
+
+def prepare_images(paths: list[str | Path]) -> list[PreparedImage]:
+    """Load every file in order; a file that fails carries its error and the others still load."""
+    results = []
+    for path in paths:
+        try:
+            results.append(PreparedImage(str(path), load_image(path), None))
+        except ImageError as error:
+            results.append(PreparedImage(str(path), None, error))
+    return results
+
+
+def fashion_input(image: Image.Image) -> np.ndarray:
+    """Convert a decoded Pillow image: light object centred on black, longest side 28, max 255."""
+    if image.width == 0 or image.height == 0:
+        raise ImageError(
+            f"the image has zero size ({image.width}x{image.height}); pass an image with pixels"
+        )
+    image = ImageOps.exif_transpose(image)  # photos from phones store their rotation in EXIF
+    try:
+        grey = _dark_background(_greyscale(image))
+    except ValueError as error:  # Pillow cannot convert a few rare modes (LAB, La) to greyscale
+        raise ImageError(
+            f"colour mode {image.mode} is not supported ({error}); save the image as RGB or grey"
+        ) from None
+    box = _object_box(grey)
+    if box is None:
+        raise ImageError(
+            "no object found: the image is a single flat colour; "
+            "pass a photo or drawing of one garment on a plain background"
+        )
+    top, bottom, left, right = box
+    return _centre_on_canvas(_fit_longest_side(grey[top:bottom, left:right]))
+
+
+def _open_image(path: Path) -> Image.Image:
+    """Open and fully decode a file, turning every way it can fail into an ImageError."""
+    if not path.exists():
+        raise ImageError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a directory; pass the image files inside it")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: the file is empty (0 bytes); pass a saved image file")
+    with warnings.catch_warnings():
+        # Keep Pillow's pixel limit, and refuse what it only warns about as well.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(path)
+        except UnidentifiedImageError:
+            raise ImageError(
+                f"{path}: not an image Pillow can read; pass a PNG, JPEG, GIF, BMP, WebP or TIFF"
+            ) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise ImageError(
+                f"{path}: the image is too large to decode safely ({error}); "
+                "resize it to a few thousand pixels a side"
+            ) from None
+        except DECODE_ERRORS as error:
+            raise ImageError(
+                f"{path}: cannot read the image ({error}); re-save or re-export it"
+            ) from None
+    try:
+        image.load()  # decode every pixel now, so truncated and corrupt files fail here
+    except DECODE_ERRORS as error:
+        image.close()
+        raise ImageError(
+            f"{path}: the image is truncated or corrupt ({error}); re-save or re-export it"
+        ) from None
+    return image
+
+
+def _greyscale(image: Image.Image) -> np.ndarray:
+    """Intensities in [0, 1] with transparent pixels composited onto the background."""
+    if image.mode in WIDE_MODES:
+        values = np.asarray(image, dtype=np.float64)
+        low, high = values.min(), values.max()
+        return (values - low) / (high - low) if high > low else np.zeros_like(values)
+    if image.mode not in ALPHA_MODES and "transparency" not in image.info:
+        return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    rgba = image.convert("RGBA")
+    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float64) / 255.0
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
+    if alpha.sum() == 0:
+        return np.zeros_like(grey)
+    # Transparent means background: the shade that contrasts with the visible object.
+    background = 0.0 if np.average(grey, weights=alpha) >= 0.5 else 1.0
+    return alpha * grey + (1.0 - alpha) * background
+
+
+def _dark_background(grey: np.ndarray) -> np.ndarray:
+    """Make the object light on exactly black: invert a light border, then subtract its level."""
+    border = np.concatenate([grey[0, :], grey[-1, :], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:
+        grey, background = 1.0 - grey, 1.0 - background
+    grey = grey - background
+    grey[grey <= OBJECT_THRESHOLD] = 0.0
+    return grey
+
+
+def _object_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) bounds of the non-black pixels, or None when there are none."""
+    rows = np.flatnonzero(grey.any(axis=1))
+    cols = np.flatnonzero(grey.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _fit_longest_side(grey: np.ndarray) -> np.ndarray:
+    """Resize so the longer side is 28 pixels, keeping the aspect ratio (Lanczos, then clipped)."""
+    height, width = grey.shape
+    scale = SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(grey.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float64), 0.0, None)
+
+
+def _centre_on_canvas(grey: np.ndarray) -> np.ndarray:
+    """Paste onto a black 28x28 canvas at the centre and stretch so the brightest pixel is 255."""
+    canvas = np.zeros((SIDE, SIDE), dtype=np.float64)
+    height, width = grey.shape
+    top, left = (SIDE - height) // 2, (SIDE - width) // 2
+    canvas[top : top + height, left : left + width] = grey
+    peak = canvas.max()
+    if peak <= 0:
+        raise ImageError("the object vanished when shrunk to 28x28; crop the image closer to it")
+    return np.rint(canvas * (255.0 / peak)).astype(np.uint8)
