@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -79,3 +80,18 @@ def tiny_data() -> Dataset:
 def idx_folder(tmp_path: Path, request) -> Path:
     """A folder holding a small synthetic data set as IDX files, gzipped or raw."""
     return write_idx_dataset(tmp_path / "idx", synthetic_dataset(120, 40), gz=request.param)
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Dataset:
+    """The real Fashion-MNIST, loaded once; skipped when it cannot be found (never downloaded),
+    except where FASHION_MLP_REQUIRE_REAL_DATA=1 (CI), where its absence fails."""
+    from fashion_mlp.datasets import load_dataset
+    from fashion_mlp.errors import DatasetError
+
+    try:
+        return load_dataset("fashion", download=False)
+    except DatasetError as error:
+        if os.environ.get("FASHION_MLP_REQUIRE_REAL_DATA") == "1":
+            raise
+        pytest.skip(f"real Fashion-MNIST not available: {error}")

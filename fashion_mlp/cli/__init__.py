@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"fashion_mlp.cli.{name}").register(subparsers)
+    for subparser in subparsers.choices.values():  # --debug also after the command's name
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="show full tracebacks on errors (default: off)")  # fmt: skip
     return parser
 
 
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        sys.stderr.close()
+        return 0
     except (FashionMLPError, OSError) as error:
         if args.debug:
             traceback.print_exc()
