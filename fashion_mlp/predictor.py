@@ -1,0 +1,237 @@
+"""Fast inference for a trained model: class probabilities and top-k classes of raw images.
+
+Three forward passes, fastest first: plain NumPy for a chain of Flatten, Rescaling,
+Normalization, Dense, BatchNormalization, Activation and Dropout layers (weights extracted
+once); a jitted `stateless_call` padded to a few fixed batch sizes (any model, JAX backend);
+`model.predict` on other backends. The weights are captured when the Predictor is made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.models import model_input_shape, output_kind
+
+Forward = Callable[[np.ndarray], np.ndarray]
+
+BATCH_BUCKETS = (1, 16, 256, 4096)  # jitted batch sizes: pad to the next, so only 4 compilations
+MODEL_FILE, METRICS_FILE = "model.keras", "metrics.json"
+
+
+class Predictor:
+    """Class probabilities and top-k predictions of one model, for raw uint8 images."""
+
+    def __init__(self, model: keras.Model, class_names: Sequence[str]):
+        self.model = model
+        self.class_names = tuple(class_names)
+        self.input_shape = model_input_shape(model)
+        self._outputs_logits = output_kind(model, len(self.class_names)) == "logits"
+        self._forward = numpy_forward(model) or jax_forward(model) or keras_forward(model)
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Predictor:
+        """The Predictor of a run directory: its model.keras and metrics.json's class names."""
+        run_dir = Path(run_dir)
+        class_names = read_class_names(run_dir / METRICS_FILE)
+        return cls(load_run_model(run_dir / MODEL_FILE), class_names)
+
+    def predict_proba(self, images) -> np.ndarray:
+        """Class probabilities (n, num_classes) of raw images (n, 28, 28), or of one (28, 28)."""
+        batch = self._as_batch(images)
+        outputs = np.asarray(self._forward(batch), dtype=np.float32)
+        return softmax(outputs) if self._outputs_logits else outputs
+
+    def top_k(self, images, k: int = 3) -> list[list[tuple[str, float]]]:
+        """For each image, its k most probable (class name, probability), most probable first."""
+        if not isinstance(k, int) or not 1 <= k <= len(self.class_names):
+            raise ConfigError(f"k={k!r}: expected an integer from 1 to {len(self.class_names)}")
+        probabilities = self.predict_proba(images)
+        best = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+        return [
+            [(self.class_names[index], float(row[index])) for index in indices]
+            for row, indices in zip(probabilities, best, strict=True)
+        ]
+
+    def _as_batch(self, images) -> np.ndarray:
+        batch = np.asarray(images)
+        if batch.shape == self.input_shape:
+            batch = batch[None]
+        if batch.shape[1:] != self.input_shape:
+            raise ConfigError(
+                f"images of shape {batch.shape}: expected {self.input_shape} for one image or "
+                f"(n, {', '.join(map(str, self.input_shape))}) for a batch of raw pixels"
+            )
+        return batch
+
+
+def read_class_names(path: Path) -> list[str]:
+    """The class names stored in a run's metrics.json."""
+    try:
+        names = json.loads(path.read_text())["class_names"]
+    except FileNotFoundError:
+        raise RunError(
+            f"{path} not found: is {path.parent} a finished run directory? "
+            "Train one with `fashion-mlp train` or pass the folder of a run that completed"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RunError(
+            f"{path} is unreadable or has no class_names ({error}); re-run `fashion-mlp train` "
+            "to write it again"
+        ) from None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise RunError(f"{path}: class_names must be a list of strings, found {names!r}")
+    return names
+
+
+def load_run_model(path: Path) -> keras.Model:
+    """Load a run's model.keras in safe mode, as a RunError when it is missing or corrupt."""
+    if not path.is_file():
+        raise RunError(
+            f"{path} not found: the run in {path.parent} has no trained model; "
+            "train again with `fashion-mlp train` (or resume it)"
+        )
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for a damaged zip or config
+        raise RunError(
+            f"{path} could not be loaded ({type(error).__name__}: {error}); the file is corrupt "
+            "or from an incompatible version: train the run again with `fashion-mlp train`"
+        ) from None
+
+
+def keras_forward(model: keras.Model) -> Forward:
+    """`model.predict`: works on every backend."""
+    return lambda batch: model.predict(batch, verbose=0)
+
+
+def jax_forward(model: keras.Model) -> Forward | None:
+    """A jitted inference-mode `stateless_call`, padded to BATCH_BUCKETS; None off JAX."""
+    if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    # Copies: Keras's fit may later donate (delete) the variables' own buffers.
+    trainable = [jax.numpy.array(variable.value) for variable in model.trainable_variables]
+    non_trainable = [jax.numpy.array(variable.value) for variable in model.non_trainable_variables]
+
+    @jax.jit
+    def stateless_call(trainable, non_trainable, batch):
+        return model.stateless_call(trainable, non_trainable, batch, training=False)[0]
+
+    def call(batch):
+        return stateless_call(trainable, non_trainable, batch)
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        largest = BATCH_BUCKETS[-1]
+        parts = []
+        for start in range(0, len(batch), largest):
+            part = batch[start : start + largest]
+            size = next(bucket for bucket in BATCH_BUCKETS if bucket >= len(part))
+            padded = np.zeros((size, *part.shape[1:]), dtype=part.dtype)
+            padded[: len(part)] = part
+            parts.append(np.asarray(call(padded))[: len(part)])
+        return np.concatenate(parts)
+
+    return forward
+
+
+def numpy_forward(model: keras.Model) -> Forward | None:
+    """A NumPy forward pass when the model is a chain of supported float32 layers, else None."""
+    layers = layer_chain(model)
+    if layers is None or any(layer.compute_dtype != "float32" for layer in layers):
+        return None
+    functions = [numpy_layer(layer) for layer in layers]
+    if any(function is None for function in functions):
+        return None
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        outputs = batch.astype(np.float32)
+        for function in functions:
+            outputs = function(outputs)
+        return outputs
+
+    return forward
+
+
+def layer_chain(model: keras.Model) -> list[keras.Layer] | None:
+    """The model's layers when each feeds only the next (Sequential or a linear functional)."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
+    if not layers or not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+        return None
+    try:
+        tensors = [layer.input for layer in layers] + [outputs[0]]
+        produced = [inputs[0]] + [layer.output for layer in layers]
+    except (AttributeError, ValueError):  # a layer used more than once has no single input
+        return None
+    return layers if all(a is b for a, b in zip(tensors, produced, strict=True)) else None
+
+
+def softmax(values: np.ndarray) -> np.ndarray:
+    shifted = np.exp(values - values.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+NUMPY_ACTIVATIONS: dict[str, Forward] = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 0.5 * (1 + np.tanh(x / 2)),  # the logistic function, without overflow
+    "softmax": softmax,
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "softplus": lambda x: np.logaddexp(x, np.float32(0)),
+    "silu": lambda x: x * 0.5 * (1 + np.tanh(x / 2)),
+}
+
+
+def numpy_layer(layer: keras.Layer) -> Forward | None:
+    """A NumPy version of one inference-mode layer, or None when it is not supported."""
+    weights = [np.asarray(weight, dtype=np.float32) for weight in layer.get_weights()]
+    if isinstance(layer, keras.layers.Flatten):
+        return lambda x: x.reshape(len(x), -1)
+    if isinstance(layer, keras.layers.Dropout):
+        return lambda x: x
+    if isinstance(layer, keras.layers.Activation):
+        return NUMPY_ACTIVATIONS.get(getattr(layer.activation, "__name__", ""))
+    if isinstance(layer, keras.layers.Rescaling):
+        scale = np.asarray(layer.scale, dtype=np.float32)
+        offset = np.asarray(layer.offset, dtype=np.float32)
+        return lambda x: x * scale + offset
+    if isinstance(layer, keras.layers.Normalization) and not layer.invert:
+        mean = np.asarray(layer.mean, dtype=np.float32)
+        std = np.maximum(
+            np.sqrt(np.asarray(layer.variance, dtype=np.float32)), keras.config.epsilon()
+        )
+        return lambda x: (x - mean) / std
+    if isinstance(layer, keras.layers.Dense):
+        return dense_inference(layer, weights)
+    if isinstance(layer, keras.layers.BatchNormalization):
+        last_axis = len(layer.input.shape) - 1
+        return batch_norm_inference(layer) if layer.axis in (-1, last_axis) else None
+    return None
+
+
+def dense_inference(layer: keras.layers.Dense, weights: list[np.ndarray]) -> Forward | None:
+    """x @ kernel + bias, then the activation; None for a quantised or LoRA layer."""
+    activation = NUMPY_ACTIVATIONS.get(getattr(layer.activation, "__name__", ""))
+    if activation is None or len(weights) != (2 if layer.use_bias else 1):
+        return None
+    kernel, bias = weights[0], weights[1] if layer.use_bias else np.float32(0)
+    return lambda x: activation(x @ kernel + bias)
+
+
+def batch_norm_inference(layer: keras.layers.BatchNormalization) -> Forward:
+    """BatchNormalization at inference: one affine map from its moving statistics."""
+    gamma = np.asarray(layer.gamma, dtype=np.float32) if layer.scale else np.float32(1)
+    beta = np.asarray(layer.beta, dtype=np.float32) if layer.center else np.float32(0)
+    mean = np.asarray(layer.moving_mean, dtype=np.float32)
+    variance = np.asarray(layer.moving_variance, dtype=np.float32)
+    scale = gamma / np.sqrt(variance + layer.epsilon)
+    shift = beta - mean * scale
+    return lambda x: x * scale + shift
