@@ -127,14 +127,14 @@ def _open_image(path: Path) -> Image.Image:
 def _greyscale(image: Image.Image) -> np.ndarray:
     """Intensities in [0, 1] with transparent pixels composited onto the background."""
     if image.mode in WIDE_MODES:
-        values = np.asarray(image, dtype=np.float64)
+        values = np.asarray(image, dtype=np.float32)
         low, high = values.min(), values.max()
         return (values - low) / (high - low) if high > low else np.zeros_like(values)
     if image.mode not in ALPHA_MODES and "transparency" not in image.info:
-        return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     rgba = image.convert("RGBA")
-    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float64) / 255.0
-    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
+    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float32) / 255.0
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
     if alpha.sum() == 0:
         return np.zeros_like(grey)
     # Transparent means background: the shade that contrasts with the visible object.
@@ -167,7 +167,9 @@ def _fit_longest_side(grey: np.ndarray) -> np.ndarray:
     height, width = grey.shape
     scale = SIDE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(grey.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
+    resized = Image.fromarray(grey.astype(np.float32, copy=False)).resize(
+        size, Image.Resampling.LANCZOS
+    )
     return np.clip(np.asarray(resized, dtype=np.float64), 0.0, None)
 
 
