@@ -14,7 +14,13 @@ import traceback
 from fashion_mlp import __version__
 from fashion_mlp.errors import FashionMLPError
 
-COMMANDS = ("data",)  # module names under fashion_mlp.cli, in --help order
+COMMANDS = (
+    "data",
+    "summary",
+    "train",
+    "report",
+    "compare",
+)  # module names under fashion_mlp.cli, in --help order
 
 
 def build_parser() -> argparse.ArgumentParser:
