@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError
 
 STYLES = ("sequential", "functional", "subclassed")
@@ -46,11 +47,13 @@ class MLPSpec:
         if isinstance(self.dropout, list):
             object.__setattr__(self, "dropout", tuple(self.dropout))
         self._check_hidden()
-        _check_keras_name("activation", self.activation, keras.activations.get)
+        _check_keras_name("activation", self.activation, keras.activations.get, "relu, gelu")
         self._check_dropout()
         if not isinstance(self.batch_norm, bool):
             raise ConfigError(f"batch_norm={self.batch_norm!r}: expected true or false")
-        _check_keras_name("kernel_initializer", self.kernel_initializer, keras.initializers.get)
+        _check_keras_name(
+            "kernel_initializer", self.kernel_initializer, keras.initializers.get, "he_normal"
+        )
         if not _is_number(self.l2) or self.l2 < 0:
             raise ConfigError(f"l2={self.l2!r}: expected a number >= 0 (0 disables the penalty)")
         if not _is_int(self.num_classes) or self.num_classes < 2:
@@ -128,16 +131,16 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
-def _check_keras_name(field: str, value: object, lookup) -> None:
-    """Raise ConfigError unless Keras knows `value` as a name for `field`."""
+def _check_keras_name(field: str, value: object, lookup, examples: str) -> None:
+    """Raise ConfigError unless Keras's `lookup` knows the name `value`."""
     try:
         if not isinstance(value, str):
             raise ValueError(value)
         lookup(value)
     except ValueError:
         raise ConfigError(
-            f"{field}={value!r}: not a Keras {field.replace('_', ' ')} name "
-            f"(e.g. 'tanh', 'relu' for activations; 'glorot_uniform', 'he_normal' for initializers)"
+            f"{field}={value!r}: expected the name of a Keras {field.replace('_', ' ')}, "
+            f"e.g. {examples}"
         ) from None
 
 
@@ -211,8 +214,8 @@ class MLPModel(keras.Model):
 
 def build_model(
     spec: MLPSpec,
-    style: str = "sequential",
-    data=None,
+    style: str = "sequential",  # the notebook's first style
+    data: Dataset | None = None,
     *,
     x_train: np.ndarray | None = None,
 ) -> keras.Model:
