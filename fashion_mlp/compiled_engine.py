@@ -19,6 +19,7 @@ from fashion_mlp.errors import ConfigError
 
 TARGET_STEPS_PER_CHUNK = 256  # ~0.05 s of the notebook's model per chunk: several updates a second
 MAX_CHUNKS_PER_EPOCH = 20  # each chunk costs one dispatch and one sync; 20 stay well under 1 %
+SEED_STATE_NAME = "seed_generator_state"  # the variable Keras's SeedGenerator keeps its state in
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ def fit_compiled(
 ) -> keras.callbacks.History:
     """Train a compiled Keras model like `model.fit(x, y, shuffle=True, ...)`, much faster.
 
-    Each epoch's shuffle depends only on `seed` and the epoch number, so resuming at
-    `initial_epoch=k` trains on the same batches as an uninterrupted run. The last partial batch
+    Each epoch's shuffle and dropout masks depend only on `seed` and the epoch number, so
+    resuming at `initial_epoch=k` (even from a saved model) trains exactly as an uninterrupted
+    run. The last partial batch
     is trained. `chunks_per_epoch` (default: about one per 256 steps, at most 20) sets how often
     callbacks get `on_train_batch_end` with running logs.
     """
@@ -87,6 +89,7 @@ def fit_compiled(
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
+        seed_random_layers(model, seed, epoch)
         # Read the state after on_epoch_begin: callbacks may have changed it (learning rate).
         state = (*_model_state(model), fresh_metrics)
         order = epoch_order(num_samples, seed, epoch)
@@ -132,6 +135,18 @@ def evaluate_compiled(model: keras.Model, x, y, *, batch_size: int) -> dict[str,
 def epoch_order(num_samples: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffled sample order of one epoch: a function of the seed and the epoch only."""
     return np.random.default_rng([seed, epoch]).permutation(num_samples).astype(np.int32)
+
+
+def seed_random_layers(model: keras.Model, seed: int, epoch: int) -> None:
+    """Reseed every random layer (Dropout, ...) from the run's seed and the epoch.
+
+    `model.keras` does not store SeedGenerator states, so this is what makes a run resumed from
+    a saved model draw the same dropout masks as an uninterrupted one.
+    """
+    states = [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
+    for index, state in enumerate(states):
+        layer_seed = np.random.default_rng([seed, epoch, index]).integers(2**31)
+        state.assign(np.array([layer_seed, 0], dtype=state.dtype))
 
 
 def chunked_batches(order: np.ndarray, batch_size: int, chunks: int) -> list[np.ndarray]:
