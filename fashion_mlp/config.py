@@ -40,9 +40,10 @@ class ModelConfig:
 class OptimizerConfig:
     optimizer: str = "sgd"  # the notebook's optimizer
     learning_rate: float = 0.01  # the notebook's SGD(learning_rate=0.01, ...)
-    momentum: float = 0.9  # the notebook's momentum=0.9
-    nesterov: bool = True  # the notebook's nesterov=True
-    decay: float = 1e-6  # the notebook's Keras 2 decay=1e-6: lr / (1 + decay * step)
+    momentum: float = 0.9  # the notebook's momentum=0.9 (for sgd; other optimizers: 0)
+    nesterov: bool = True  # the notebook's nesterov=True (for sgd; other optimizers: false)
+    decay: float = 0.0  # Keras 2's legacy lr / (1 + decay * step); the notebook's 1e-6 is a no-op
+    # (about 3 % of lr after 10 epochs) and Keras 3 dropped it: 0 = off
     weight_decay: float = 0.0  # decoupled weight decay (AdamW); none in the notebook
     beta_1: float = 0.9  # Keras's Adam default
     beta_2: float = 0.999  # Keras's Adam default
@@ -151,11 +152,15 @@ def build_config(*layers: dict[str, Any]) -> ExperimentConfig:
     except ConfigError as error:
         raise ConfigError(f"[model] {error}") from None
     model = ModelConfig(spec, check_type("model", "style", style, str), user_model)
+    optimizer_values = dict(values.get("optimizer", {}))
+    if optimizer_values.get("optimizer", OptimizerConfig.optimizer) != "sgd":
+        optimizer_values.setdefault("momentum", 0.0)  # the momentum defaults are sgd's
+        optimizer_values.setdefault("nesterov", False)
     config = ExperimentConfig(
         name=check_type("", "name", values.get("name", "seed"), str),
         data=section(DataConfig, "data", values.get("data", {})),
         model=model,
-        optimizer=section(OptimizerConfig, "optimizer", values.get("optimizer", {})),
+        optimizer=section(OptimizerConfig, "optimizer", optimizer_values),
         training=section(TrainingConfig, "training", values.get("training", {})),
     )
     check_ranges(config)

@@ -137,3 +137,57 @@ def read_json(run_dir: Path, name: str, what: str) -> dict[str, Any]:
         raise RunError(
             f"{path} is corrupt ({error}); re-run `fashion-mlp evaluate {run_dir}`"
         ) from None
+
+
+RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
+
+
+def run_row(run_dir: Path) -> dict[str, Any] | None:
+    """One run's line in `fashion-mlp runs`, or None when the folder is not a run."""
+    import tomllib
+
+    try:
+        config = tomllib.loads((run_dir / "config.toml").read_text())
+    except (OSError, ValueError):
+        return None
+    model = config.get("model", {})
+    architecture = (
+        model.get("user_model")
+        or "-".join(["in", *map(str, model.get("hidden", [])), "out"])
+        + f" {model.get('activation', '')}"
+    )
+    row = {
+        "name": run_dir.name,
+        "date": datetime.fromtimestamp((run_dir / "config.toml").stat().st_mtime).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "architecture": architecture.strip(),
+        "epochs": None, "test_accuracy": None, "train_seconds": None, "status": "finished",
+    }  # fmt: skip
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        row |= {
+            "epochs": metrics.get("epochs_run"),
+            "test_accuracy": metrics.get("test_accuracy"),
+            "train_seconds": metrics.get("timings", {}).get("train_seconds"),
+        }
+    except (OSError, ValueError):
+        state_path = run_dir / CHECKPOINT_STATE
+        done = json.loads(state_path.read_text())["epoch"] if state_path.is_file() else 0
+        row |= {"epochs": done, "status": "unfinished"}
+    return row
+
+
+def list_runs(runs_dir: Path, sort_by: str = "date", descending: bool = False) -> list[dict]:
+    """Every run under runs_dir as a row of RUN_COLUMNS (+ status), sorted by one column."""
+    if sort_by not in RUN_COLUMNS:
+        raise RunError(f"cannot sort by {sort_by!r}; expected one of {', '.join(RUN_COLUMNS)}")
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    rows = [
+        row for child in sorted(runs_dir.iterdir()) if child.is_dir() and (row := run_row(child))
+    ]
+    present = [row for row in rows if row[sort_by] is not None]
+    missing = [row for row in rows if row[sort_by] is None]
+    return sorted(present, key=lambda row: row[sort_by], reverse=descending) + missing

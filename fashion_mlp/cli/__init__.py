@@ -14,13 +14,9 @@ import traceback
 from fashion_mlp import __version__
 from fashion_mlp.errors import FashionMLPError
 
-COMMANDS = (
-    "data",
-    "summary",
-    "train",
-    "report",
-    "compare",
-)  # module names under fashion_mlp.cli, in --help order
+COMMANDS = (  # module names under fashion_mlp.cli, in --help order
+    "data", "summary", "train", "evaluate", "predict", "runs", "report", "compare",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

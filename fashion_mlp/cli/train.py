@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     def on_start(run_dir, model):
         started["run_dir"] = run_dir
         model.summary(print_fn=lambda line, *a, **k: console.print(line, highlight=False))
-        console.print(f"run folder: {run_dir}")
+        console.print(f"run folder: {run_dir}", soft_wrap=True)
 
     progress = [RichProgress(console)]
     try:
@@ -68,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
         f"({result.metrics['engine']} engine, {result.metrics['timings']['train_seconds']:.1f} s "
         f"training)"
     )
-    console.print(f"run folder: {result.run_dir}  (report: {result.run_dir / 'report.html'})")
+    console.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    console.print(f"report: {result.run_dir / 'report.html'}", soft_wrap=True)
     return 0
