@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.figures import figure_png, new_figure
@@ -114,6 +115,7 @@ def validation_curves_figure(runs: Sequence[RunSummary]) -> Figure:
                 ax.plot(*series, marker="o", markersize=3, label=run.name)
         ax.set_title(f"Validation {metric}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=8)

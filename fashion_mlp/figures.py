@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp.errors import ConfigError, RunError
 
@@ -146,6 +147,7 @@ def learning_curves(history: Mapping[str, Sequence[float]]) -> Figure:
                 ax.plot(epochs, history[key], marker="o", markersize=3, label=label, color=color)
         ax.set_title(metric.capitalize())
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
@@ -215,11 +217,11 @@ def per_class_scores(per_class: Sequence[Mapping]) -> Figure:
         values = [float(entry[score]) for entry in per_class]
         ax.bar(positions + offset, values, width, label=score, color=SCORE_COLORS[score])
     ax.set_xticks(positions, labels=names, rotation=30, ha="right", rotation_mode="anchor")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.15)  # headroom for the legend above the bars
     ax.set_ylabel("score")
     ax.set_title("Per-class scores on the test set")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", ncols=3)
     return fig
 
 
