@@ -14,7 +14,6 @@ from matplotlib.ticker import MaxNLocator
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.figures import figure_png, new_figure
 from fashion_mlp.report import (
-    HISTORY_FILE,
     flatten,
     html_figure,
     html_page,
@@ -23,8 +22,7 @@ from fashion_mlp.report import (
     read_config,
     read_history,
     read_metrics,
-    run_path,
-    write_text_atomically,
+    write_page,
 )
 
 METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs", "train_seconds")
@@ -46,9 +44,8 @@ class RunSummary:
 
 def load_run_summary(run_dir: str | os.PathLike) -> RunSummary:
     """Read a run's config, metrics and (when present) history."""
-    path = run_path(run_dir)
-    history = read_history(path) if (path / HISTORY_FILE).is_file() else {}
-    return RunSummary(path, read_config(path), read_metrics(path), history)
+    path = Path(run_dir)
+    return RunSummary(path, read_config(path), read_metrics(path), read_history(path))
 
 
 def _check_runs(runs: Sequence[RunSummary]) -> None:
@@ -95,8 +92,7 @@ def _validation_series(run: RunSummary, metric: str) -> tuple[np.ndarray, np.nda
     values = np.asarray(run.history.get(f"val_{metric}", []), dtype=float)
     if values.size == 0 or np.all(np.isnan(values)):
         return None
-    epochs = np.asarray(run.history.get("epoch", np.arange(1, values.size + 1)), dtype=float)
-    return epochs, values
+    return np.arange(1, values.size + 1), values
 
 
 def runs_without_validation(runs: Sequence[RunSummary]) -> list[str]:
@@ -148,4 +144,4 @@ def comparison_html(runs: Sequence[RunSummary], path: str | os.PathLike) -> Path
         f"<h1>{title}</h1><h2>Settings that differ</h2>{settings_part}"
         f"<h2>Metrics</h2>{metrics_part}<h2>Validation curves</h2>{figure}"
     )
-    return write_text_atomically(path, html_page(title, body))
+    return write_page(path, html_page(title, body))

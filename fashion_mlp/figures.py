@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from fashion_mlp import runs
 from fashion_mlp.errors import ConfigError, RunError
 
 DPI = 110  # sharp enough to read 10 class names on a laptop screen, small enough to embed in HTML
@@ -28,26 +28,15 @@ SCORE_COLORS = {"precision": "#66c2a5", "recall": "#fc8d62", "f1": "#8da0cb"}
 HEATMAP_CMAP = "Blues"
 MAX_ANNOTATED_CLASSES = 20  # beyond this, cell numbers are too small to read: colour alone
 GALLERY_COLUMNS = 8  # mistakes per row: 16 mistakes fit in two readable rows
-FILE_MODE = 0o644  # mkstemp makes files private (0600); run files are meant to be shared and read
 PREDICTION_EXAMPLES = 4  # test images shown in a run's prediction.png: a glance, not a gallery
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     """Write `fig` to `path` as PNG atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            fig.savefig(stream, format="png", dpi=DPI)
-        os.chmod(temp_name, FILE_MODE)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    finally:
-        fig.clear()  # release the artists: a Figure made without pyplot has nothing else to close
-    return path
+    with runs.atomic_path(Path(path)) as temporary:
+        fig.savefig(temporary, format="png", dpi=DPI)
+    fig.clear()  # release the artists: a Figure made without pyplot has nothing else to close
+    return Path(path)
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -121,12 +110,13 @@ def sample_grid(
 
 
 def _epochs(history: Mapping[str, Sequence[float]]) -> np.ndarray:
-    lengths = {len(values) for values in history.values()}
-    if not history or lengths == {0}:
+    """Epoch numbers from 1 (or the history's own "epoch" column), as many as the longest series."""
+    longest = max((len(values) for values in history.values()), default=0)
+    if longest == 0:
         raise RunError("the training history is empty; expected at least one epoch of metrics")
     if "epoch" in history:
         return np.asarray(history["epoch"], dtype=float)
-    return np.arange(1, max(lengths) + 1)
+    return np.arange(1, longest + 1)
 
 
 def _has_values(history: Mapping[str, Sequence[float]], key: str) -> bool:
@@ -144,7 +134,15 @@ def learning_curves(history: Mapping[str, Sequence[float]]) -> Figure:
             (f"val_{metric}", "validation", VALIDATION_COLOR),
         ):
             if _has_values(history, key):
-                ax.plot(epochs, history[key], marker="o", markersize=3, label=label, color=color)
+                values = history[key]
+                ax.plot(
+                    epochs[: len(values)],
+                    values,
+                    marker="o",
+                    markersize=3,
+                    label=label,
+                    color=color,
+                )
         ax.set_title(metric.capitalize())
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

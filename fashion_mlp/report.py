@@ -1,4 +1,4 @@
-"""A run's self-contained `report.html`, and the readers of the run files it is built from.
+"""A run's self-contained `report.html`, the readers of the run files it shows, and HTML helpers.
 
 The report is one file that opens offline: figures embedded as base64 data URIs, inline CSS,
 no scripts and no external links. Every text taken from the run is escaped.
@@ -7,16 +7,14 @@ no scripts and no external links. Every text taken from the run is escaped.
 from __future__ import annotations
 
 import base64
-import csv
-import json
 import math
 import os
-import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from fashion_mlp import runs
 from fashion_mlp.errors import RunError
 
 CONFIG_FILE = "config.toml"
@@ -24,7 +22,6 @@ METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 SUMMARY_FILE = "summary.txt"
 REPORT_FILE = "report.html"
-FILE_MODE = 0o644  # mkstemp makes files private (0600); reports are meant to be shared
 FIGURE_CAPTIONS = {  # known figures first, in reading order; any other *.png follows by name
     "curves.png": "Learning curves",
     "confusion_normalized.png": "Confusion matrix, normalised per true class (recall)",
@@ -48,30 +45,9 @@ figcaption { color: #555; font-size: 0.9em; }
 """
 
 
-def run_path(run_dir: str | os.PathLike) -> Path:
-    """`run_dir` as a Path, checked to be an existing directory."""
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise RunError(
-            f"run directory {str(path)!r} does not exist or is not a directory; expected a run "
-            "made by `fashion-mlp train` (runs/<timestamp>-<name>/)"
-        )
-    return path
-
-
-def _required_file(run_dir: Path, name: str) -> Path:
-    path = run_dir / name
-    if not path.is_file():
-        raise RunError(
-            f"{name} is missing from run {str(run_dir)!r}; the run is incomplete (training "
-            "crashed or is still running): train it again or resume it"
-        )
-    return path
-
-
 def read_config(run_dir: str | os.PathLike) -> dict:
     """The run's config.toml as a dict."""
-    path = _required_file(run_path(run_dir), CONFIG_FILE)
+    path = runs.require_file(Path(run_dir), CONFIG_FILE, "its config")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -82,34 +58,16 @@ def read_config(run_dir: str | os.PathLike) -> dict:
 
 def read_metrics(run_dir: str | os.PathLike) -> dict:
     """The run's metrics.json as a dict."""
-    path = _required_file(run_path(run_dir), METRICS_FILE)
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RunError(
-            f"{path} is not valid JSON ({error}); expected the metrics train wrote"
-        ) from error
+    metrics = runs.read_json(Path(run_dir), METRICS_FILE, "its test metrics")
     if not isinstance(metrics, dict):
-        raise RunError(f"{path} holds a {type(metrics).__name__}; expected a JSON object")
+        raise RunError(f"{run_dir}/{METRICS_FILE} is not a JSON object; re-run evaluate")
     return metrics
 
 
 def read_history(run_dir: str | os.PathLike) -> dict[str, list[float]]:
-    """history.csv as columns of floats (empty cells, e.g. no validation, become NaN)."""
-    path = _required_file(run_path(run_dir), HISTORY_FILE)
-    with path.open(newline="", encoding="utf-8") as stream:
-        reader = csv.DictReader(stream)
-        columns: dict[str, list[float]] = {name: [] for name in reader.fieldnames or ()}
-        for line_number, row in enumerate(reader, start=2):
-            for name in columns:
-                cell = (row.get(name) or "").strip()
-                try:
-                    columns[name].append(float(cell) if cell else math.nan)
-                except ValueError:
-                    raise RunError(
-                        f"{path} line {line_number}: {name} is {cell!r}; expected a number"
-                    ) from None
-    return columns
+    """The run's history.csv as columns per epoch ({} when the run has none)."""
+    path = Path(run_dir) / HISTORY_FILE
+    return runs.read_history(path) if path.is_file() else {}
 
 
 def flatten(mapping: Mapping, prefix: str = "") -> dict[str, object]:
@@ -180,19 +138,11 @@ def note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
 
-def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 text via a temp file in the same folder and a rename: never half-written."""
-    path = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temp_name, FILE_MODE)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+def write_page(path: str | os.PathLike, page: str) -> Path:
+    """Write an HTML page atomically, as UTF-8 (model summaries hold box-drawing characters)."""
+    with runs.atomic_path(Path(path)) as temporary:
+        temporary.write_text(page, encoding="utf-8")
+    return Path(path)
 
 
 def _metrics_section(metrics: Mapping) -> str:
@@ -258,17 +208,21 @@ def _figures_section(run_dir: Path) -> str:
 
 
 def _history_section(run_dir: Path) -> str:
-    if not (run_dir / HISTORY_FILE).is_file():
-        return "<h2>Training history</h2>" + note(f"{HISTORY_FILE} not found: skipped.")
     history = read_history(run_dir)
-    headers = list(history)
-    epochs = len(next(iter(history.values()), []))
-    rows = [[_as_int_if_whole(history[name][i]) for name in headers] for i in range(epochs)]
-    return "<h2>Training history</h2>" + html_table(headers, rows)
+    if not history:
+        return "<h2>Training history</h2>" + note(f"{HISTORY_FILE} not found or empty: skipped.")
+    headers = [name for name in runs.HISTORY_COLUMNS if name in history]
+    headers += [name for name in history if name not in headers]
+    epochs = max(len(values) for values in history.values())
+    rows = [
+        [epoch + 1, *(_value_at(history[name], epoch) for name in headers)]
+        for epoch in range(epochs)
+    ]
+    return "<h2>Training history</h2>" + html_table(["epoch", *headers], rows)
 
 
-def _as_int_if_whole(value: float) -> float | int:
-    return int(value) if not math.isnan(value) and value.is_integer() else value
+def _value_at(values: Sequence[float], index: int) -> float | None:
+    return values[index] if index < len(values) else None
 
 
 def _config_section(run_dir: Path, config: Mapping) -> str:
@@ -342,7 +296,7 @@ def _environment_section(metrics: Mapping) -> str:
 
 def report_html(run_dir: str | os.PathLike) -> str:
     """The report of a run as one self-contained HTML document."""
-    run_dir = run_path(run_dir)
+    run_dir = Path(run_dir)
     config = read_config(run_dir)
     metrics = read_metrics(run_dir)
     title = f"fashion-mlp run {run_dir.name}"
@@ -369,5 +323,5 @@ def report_html(run_dir: str | os.PathLike) -> str:
 
 def build_report(run_dir: str | os.PathLike) -> Path:
     """Write the run's report.html (atomically) from the files already in it; returns its path."""
-    run_dir = run_path(run_dir)
-    return write_text_atomically(run_dir / REPORT_FILE, report_html(run_dir))
+    page = report_html(run_dir)
+    return write_page(Path(run_dir) / REPORT_FILE, page)

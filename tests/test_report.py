@@ -24,7 +24,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from fashion_mlp.cli import report as report_cli
 from fashion_mlp.errors import RunError
 from fashion_mlp.figures import write_run_figures
-from fashion_mlp.report import build_report, read_history
+from fashion_mlp.report import build_report
 
 CONFIG_TEMPLATE = """\
 name = "{name}"
@@ -294,15 +294,17 @@ def test_report_of_a_missing_folder_is_a_run_error(tmp_path):
 def test_corrupt_metrics_is_a_run_error(fake_run):
     run_dir = fake_run[0]
     (run_dir / "metrics.json").write_text("{not json")
-    with pytest.raises(RunError, match="not valid JSON"):
+    with pytest.raises(RunError, match="corrupt"):
         build_report(run_dir)
 
 
-def test_read_history_turns_empty_validation_cells_into_nan(tmp_path):
+def test_report_of_a_run_without_validation_shows_training_columns_only(tmp_path):
     run_dir = make_fake_run(tmp_path, figures=False, validation_split=0.0)[0]
-    history = read_history(run_dir)
-    assert history["loss"] == pytest.approx([1.0, 0.5, 1 / 3], rel=1e-4)
-    assert all(math.isnan(value) for value in history["val_accuracy"])
+    parsed = parse(build_report(run_dir).read_text(encoding="utf-8"))
+    header, *rows = next(table for table in parsed.tables if table[0][:2] == ["epoch", "loss"])
+    assert "val_loss" not in header and "accuracy" in header
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert [row[1] for row in rows] == ["1", "0.5", "0.3333"]
 
 
 def test_cli_report_rebuilds_only_the_report(fake_run_with_figures, capsys):
