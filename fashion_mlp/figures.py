@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp import runs
+from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError, RunError
 
 DPI = 110  # sharp enough to read 10 class names on a laptop screen, small enough to embed in HTML
@@ -317,14 +318,14 @@ def prediction_figure(
 
 def write_run_figures(
     run_dir: str | os.PathLike,
-    data,
+    data: Dataset,
     history: Mapping[str, Sequence[float]],
     metrics: Mapping,
     test_probabilities: np.ndarray,
 ) -> list[Path]:
     """Write every figure of a run into `run_dir`; returns the paths written.
 
-    `data` is the run's `fashion_mlp.datasets.Dataset`, `metrics` the metrics.json dict and
+    `data` is the run's data set, `metrics` the metrics.json dict and
     `test_probabilities` the model's (n_test, num_classes) outputs on `data.x_test`.
     """
     run_dir = Path(run_dir)
