@@ -60,7 +60,7 @@ def current_umask() -> int:
 def write_text(path: Path, text: str) -> Path:
     """Write text atomically; returns path."""
     with atomic_path(path) as temporary:
-        temporary.write_text(text)
+        temporary.write_text(text, encoding="utf-8")
     return Path(path)
 
 
@@ -147,7 +147,7 @@ def run_row(run_dir: Path) -> dict[str, Any] | None:
     import tomllib
 
     try:
-        config = tomllib.loads((run_dir / "config.toml").read_text())
+        config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     model = config.get("model", {})

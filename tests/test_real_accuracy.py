@@ -1,0 +1,97 @@
+"""On the real Fashion-MNIST: accuracy thresholds of the notebook's network, and predict on
+generated image files of a test item."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_mlp.classify import classify
+from fashion_mlp.config import build_config, preset
+from fashion_mlp.experiment import run_experiment
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(real_data, tmp_path_factory):
+    """The seed network trained for one epoch on the real data (compiled engine)."""
+    config = build_config(preset("seed"), {"training": {"epochs": 1}})
+    return run_experiment(config, tmp_path_factory.mktemp("runs"))
+
+
+def test_one_epoch_of_the_seed_network_reaches_80_percent(one_epoch_run):
+    assert one_epoch_run.metrics["test_accuracy"] >= 0.80
+    assert one_epoch_run.metrics["parameters"] == 52_650
+    assert one_epoch_run.metrics["num_test"] == 10_000
+
+
+def confident_item(run, data) -> int:
+    """A test item the model gets right with high confidence, away from the frame's edges."""
+    _, results = classify(run.run_dir, test_indices=range(200))
+    for index, item in enumerate(results):
+        rows = np.flatnonzero(data.x_test[index].max(axis=1) > 30)
+        inside = rows.min() > 0 and rows.max() < 27
+        right = item.probabilities.argmax() == item.true_label
+        if right and item.probabilities.max() > 0.95 and inside:
+            return index
+    pytest.fail("no confidently classified test item among the first 200")
+
+
+def variants(item: np.ndarray) -> dict[str, Image.Image]:
+    """The item as users might photograph or draw it."""
+    grey = Image.fromarray(item)
+    light = Image.fromarray(255 - item)
+    rgba = Image.merge("RGBA", (grey, grey, grey, grey))  # dark background fully transparent
+    return {
+        "rgb": Image.merge("RGB", (grey, grey, grey)),
+        "rgba": rgba,
+        "light_background": light.convert("RGB"),
+        "large": grey.resize((560, 560), Image.Resampling.BICUBIC),
+        "tiny": grey.resize((20, 20), Image.Resampling.LANCZOS),
+        "non_square": Image.fromarray(np.pad(item, ((10, 10), (60, 5)))).resize((186, 96)),
+    }
+
+
+def test_generated_images_of_a_test_item_are_classified_like_it(one_epoch_run, real_data, tmp_path):
+    index = confident_item(one_epoch_run, real_data)
+    item = real_data.x_test[index]
+    files = []
+    for name, image in variants(item).items():
+        path = tmp_path / f"{name}.png"
+        image.save(path)
+        files.append(path)
+    _, results = classify(one_epoch_run.run_dir, test_indices=[index], files=files)
+    expected = results[0].probabilities.argmax()
+    for result in results[1:]:
+        assert result.error is None, result.error
+        assert result.probabilities.argmax() == expected, result.source
+
+
+def test_broken_files_get_clear_errors_and_do_not_stop_others(one_epoch_run, tmp_path):
+    text, empty, truncated = tmp_path / "a.txt", tmp_path / "b.png", tmp_path / "c.png"
+    text.write_text("a text file")
+    empty.write_bytes(b"")
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)
+    Image.fromarray(noise).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    _, results = classify(one_epoch_run.run_dir, test_indices=[0], files=[text, empty, truncated])
+    assert results[0].error is None
+    assert "not an image" in results[1].error
+    assert "empty" in results[2].error
+    assert "truncated" in results[3].error or "corrupt" in results[3].error
+
+
+@pytest.mark.slow
+def test_seed_preset_accuracy_over_three_seeds(real_data, tmp_path):
+    """The notebook got 86.5-87.1 %: seed 0 must reach 86.0 %, the mean of seeds 0-2 86.5 %."""
+    accuracies = []
+    for seed in (0, 1, 2):
+        config = build_config(preset("seed"), {"training": {"seed": seed}})
+        config = dataclasses.replace(config, name=f"seed{seed}")
+        accuracies.append(run_experiment(config, tmp_path).metrics["test_accuracy"])
+    assert accuracies[0] >= 0.860, accuracies
+    assert np.mean(accuracies) >= 0.865, accuracies

@@ -1,0 +1,71 @@
+"""fit's data handling: Keras's validation split, labels, engine choice, per-epoch stats."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.models import MLPSpec, build_model
+from fashion_mlp.optimizers import compile_model
+from fashion_mlp.training import fit, integer_labels, resolve_engine, split_validation
+
+
+def test_validation_split_is_the_last_fraction_unshuffled():
+    x = np.arange(105)
+    x_train, _, x_val, y_val = split_validation(x, x * 2, 0.1)
+    assert x_train.tolist() == list(range(94))  # floor(105 * 0.9) = 94, as Keras
+    assert x_val.tolist() == list(range(94, 105))
+    assert (y_val == x_val * 2).all()
+
+
+def test_no_validation_split():
+    x = np.arange(10)
+    x_train, _, x_val, y_val = split_validation(x, x, 0.0)
+    assert len(x_train) == 10 and x_val is None and y_val is None
+
+
+def test_validation_split_that_empties_a_set():
+    with pytest.raises(ConfigError, match="leaves an empty training set"):
+        split_validation(np.arange(1), np.arange(1), 0.5)
+
+
+def test_one_hot_labels_become_integers():
+    one_hot = keras.utils.to_categorical([3, 0, 9], 10)
+    assert integer_labels(one_hot).tolist() == [3, 0, 9]
+    assert integer_labels(np.array([1, 2], np.uint8)).dtype == np.int32
+
+
+def test_auto_engine_is_compiled_on_jax():
+    assert keras.backend.backend() == "jax"
+    assert resolve_engine("auto") == "compiled"
+    assert resolve_engine("keras") == "keras"
+    with pytest.raises(ConfigError, match="engine='fast'"):
+        resolve_engine("fast")
+
+
+@pytest.mark.parametrize("engine", ["keras", "compiled"])
+def test_fit_records_seconds_and_learning_rate(tiny_data, engine):
+    keras.utils.set_random_seed(0)
+    model = build_model(MLPSpec(hidden=(8,)), data=tiny_data)
+    compile_model(model, learning_rate=0.05, decay=0.01)
+    history = fit(model, tiny_data, epochs=2, batch_size=32, engine=engine).history
+    assert len(history["seconds"]) == 2 and all(s > 0 for s in history["seconds"])
+    steps = np.ceil(540 / 32) * np.array([1, 2])  # 600 images, the last 10 % held out
+    np.testing.assert_allclose(history["learning_rate"], 0.05 / (1 + 0.01 * steps), rtol=1e-5)
+    assert {"val_loss", "val_accuracy"} <= set(history)
+
+
+@pytest.mark.parametrize("engine", ["keras", "compiled"])
+def test_one_hot_labels_train_like_integers(tiny_data, engine):
+    import dataclasses
+
+    results = []
+    for labels in (tiny_data.y_train, keras.utils.to_categorical(tiny_data.y_train, 10)):
+        keras.utils.set_random_seed(0)
+        model = build_model(MLPSpec(hidden=(8,)), data=tiny_data)
+        compile_model(model)
+        data = dataclasses.replace(tiny_data, y_train=labels)
+        results.append(fit(model, data, epochs=1, batch_size=32, engine=engine).history["loss"])
+    assert results[0] == results[1]
