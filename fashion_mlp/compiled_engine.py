@@ -152,18 +152,25 @@ def seed_random_layers(model: keras.Model, seed: int, epoch: int) -> None:
 def chunked_batches(order: np.ndarray, batch_size: int, chunks: int) -> list[np.ndarray]:
     """Cut `order` into batches grouped as about `chunks` (steps, batch) index arrays.
 
-    Full chunks share one shape; the leftover steps and a last partial batch come as their own
+    Full chunks share one shape; any leftover steps and a last partial batch come as their own
     arrays, so an epoch compiles at most three scans, each once per model.
     """
     full_steps, partial = divmod(len(order), batch_size)
     batches = order[: full_steps * batch_size].reshape(full_steps, batch_size)
-    steps_per_chunk = max(1, math.ceil(full_steps / chunks))
+    steps_per_chunk = chunk_length(full_steps, chunks)
     grouped = [
         batches[start : start + steps_per_chunk] for start in range(0, full_steps, steps_per_chunk)
     ]
     if partial:
         grouped.append(order[full_steps * batch_size :][None])
     return grouped
+
+
+def chunk_length(full_steps: int, chunks: int) -> int:
+    """Steps per chunk: about full_steps / chunks, a divisor of it when one is near (one shape)."""
+    target = max(1, math.ceil(full_steps / chunks))
+    near = range(target, target // 2, -1)  # down to half the target: at most twice the updates
+    return next((length for length in near if full_steps % length == 0), target)
 
 
 def _compiled_steps(model: keras.Model) -> _CompiledSteps:
