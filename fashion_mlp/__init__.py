@@ -16,8 +16,25 @@ __version__ = "0.1.0"
 
 _PUBLIC_API = {
     "Dataset": "fashion_mlp.datasets",
-    "DatasetError": "fashion_mlp.datasets",
     "load_dataset": "fashion_mlp.datasets",
+    "MLPSpec": "fashion_mlp.models",
+    "build_model": "fashion_mlp.models",
+    "load_user_model": "fashion_mlp.models",
+    "compile_model": "fashion_mlp.optimizers",
+    "fit": "fashion_mlp.training",
+    "evaluate": "fashion_mlp.experiment",
+    "evaluate_run": "fashion_mlp.experiment",
+    "run_experiment": "fashion_mlp.experiment",
+    "resume_experiment": "fashion_mlp.experiment",
+    "ExperimentConfig": "fashion_mlp.config",
+    "build_config": "fashion_mlp.config",
+    "preset": "fashion_mlp.config",
+    "Predictor": "fashion_mlp.predictor",
+    "load_image": "fashion_mlp.images",
+    "FashionMLPError": "fashion_mlp.errors",
+    "DatasetError": "fashion_mlp.errors",
+    "ConfigError": "fashion_mlp.errors",
+    "RunError": "fashion_mlp.errors",
 }
 
 

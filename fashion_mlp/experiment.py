@@ -162,8 +162,7 @@ def train_and_finish(model, data, config, run_dir, initial_epoch, history_before
     for key, values in history.history.items():
         full_history.setdefault(key, []).extend(float(value) for value in values)
     started = time.perf_counter()
-    predictor = Predictor(model, data.class_names)
-    probabilities = predictor.predict_proba(data.x_test)
+    probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, probabilities, data.class_names)
     metrics |= {
         "timings": {
@@ -192,6 +191,12 @@ def write_figures_and_report(run_dir, data, history, metrics, probabilities) -> 
 
     write_run_figures(run_dir, data, history, metrics, probabilities)
     build_report(run_dir)
+
+
+def evaluate(model: keras.Model, data: Dataset) -> dict:
+    """Test accuracy, loss, confusion matrix and per-class scores of a model on data's test set."""
+    probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
+    return classification_metrics(data.y_test, probabilities, data.class_names)
 
 
 def evaluate_run(run_dir: Path, data_name: str | None = None, data_dir=None) -> dict:
