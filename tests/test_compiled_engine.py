@@ -15,6 +15,7 @@ from fashion_mlp.compiled_engine import chunked_batches, epoch_order, fit_compil
 from fashion_mlp.errors import ConfigError
 
 BATCH = 16
+ENGINES = ("keras", "compiled")
 DATA = synthetic_dataset(200, 72, seed=3)  # 200 = 12 full batches of 16 + a partial one of 8
 
 
@@ -243,3 +244,33 @@ def test_an_uncompiled_model_is_a_clear_error():
 def test_mismatched_data_is_a_clear_error():
     with pytest.raises(ConfigError, match="x has 200 samples and y has 10"):
         fit_compiled(small_model(), DATA.x_train, DATA.y_train[:10], epochs=1, batch_size=BATCH)
+
+
+def real_test_accuracy(data, engine: str, seed: int, epochs: int) -> float:
+    """The notebook's network trained on the real data with `engine`; its test accuracy."""
+    from fashion_mlp import fit
+    from fashion_mlp.models import MLPSpec, build_model
+    from fashion_mlp.optimizers import compile_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(MLPSpec(), style="functional", data=data)
+    compile_model(model, learning_rate=0.01, momentum=0.9, nesterov=True)
+    fit(model, data, epochs=epochs, batch_size=16, validation_split=0.1, seed=seed, engine=engine)
+    return model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)[1]
+
+
+@pytest.mark.realdata
+def test_one_real_epoch_is_as_accurate_as_fit(real_data):
+    accuracies = {engine: real_test_accuracy(real_data, engine, 0, 1) for engine in ENGINES}
+    assert accuracies["compiled"] == pytest.approx(accuracies["keras"], abs=0.01), accuracies
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_seed_preset_mean_accuracy_over_three_seeds_matches_fit(real_data):
+    """Ten epochs, seeds 0-2: mean test accuracy within half a point of `model.fit`'s."""
+    means = {
+        engine: np.mean([real_test_accuracy(real_data, engine, seed, 10) for seed in (0, 1, 2)])
+        for engine in ENGINES
+    }
+    assert means["compiled"] == pytest.approx(means["keras"], abs=0.005), means
