@@ -118,7 +118,7 @@ def print_table(results: list[dict], batch: int) -> None:
             f"{r['p99_us']:.1f}",
             f"{r['images_per_second']:,.0f}",
         )
-    Console().print(table)
+    Console(width=110).print(table)  # wide enough for the whole table, also when piped
 
 
 def main(argv=None) -> None:
