@@ -17,6 +17,7 @@ import numpy as np
 from fashion_mlp.errors import DatasetError
 
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DEFLATE_RATIO = 1032  # deflate cannot expand more than this, so larger ISIZEs are bogus
 UNSIGNED_BYTE = 0x08
 TYPE_NAMES = {
     0x08: "uint8",
@@ -36,22 +37,32 @@ class IdxArray:
     sha256: str  # of the decompressed content, so any recompressed copy has the same value
 
 
+def expected_size(raw: bytes) -> int:
+    """The decompressed size the gzip trailer announces (ISIZE): the output buffer to start with.
+
+    Decompressing into a buffer of the final size avoids the growing buffer's copies (peak
+    memory of one array instead of two); a trailer that cannot be right (a truncated file)
+    falls back to zlib's default start size.
+    """
+    announced = struct.unpack("<I", raw[-4:])[0] if len(raw) >= 18 else 0
+    plausible = 0 < announced <= MAX_DEFLATE_RATIO * len(raw)
+    return announced if plausible else zlib.DEF_BUF_SIZE
+
+
 def read_content(path: Path, fix: str) -> bytes:
     """The file's bytes, decompressed when it is gzipped (detected by content, not by name)."""
     raw = path.read_bytes()
     if not raw.startswith(GZIP_MAGIC):
         return raw
     try:
-        decompressor = zlib.decompressobj(wbits=31)
-        content = decompressor.decompress(raw)
+        return zlib.decompress(raw, wbits=31, bufsize=expected_size(raw))
     except zlib.error as error:
+        if "truncated" in str(error):  # zlib's Z_BUF_ERROR: the stream ends too early
+            raise DatasetError(
+                f"{path}: truncated gzip file ({len(raw):,} bytes end before the gzip stream "
+                f"does). {fix}"
+            ) from None
         raise DatasetError(f"{path}: corrupt gzip data ({error}). {fix}") from None
-    if not decompressor.eof:
-        raise DatasetError(
-            f"{path}: truncated gzip file ({len(raw):,} bytes end before the gzip stream does). "
-            f"{fix}"
-        )
-    return content
 
 
 def parse_idx(content: bytes, path: Path, expected_ndim: int, fix: str) -> np.ndarray:
