@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fashion_mlp.datasets import load_dataset
+from fashion_mlp.experiment import environment
 from fashion_mlp.models import MLPSpec, build_model
 from fashion_mlp.predictor import Predictor, jax_forward, numpy_forward
 
@@ -94,19 +93,6 @@ def benchmark(args) -> list[dict]:
     return results
 
 
-def machine() -> dict:
-    import jax
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "jax_devices": [str(device) for device in jax.devices()],
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-    }
-
-
 def print_table(results: list[dict], batch: int) -> None:
     table = Table(title=f"Latency of one image; throughput on batches of {batch}")
     for column in ("method", "p50 µs", "p99 µs", "images / s"):
@@ -124,7 +110,7 @@ def print_table(results: list[dict], batch: int) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     results = benchmark(args)
-    report = {"machine": machine(), "arguments": vars(args), "results": results}
+    report = {"machine": environment(), "arguments": vars(args), "results": results}
     Path(args.output).write_text(json.dumps(report, indent=2))
     print(f"results written to {args.output}")
     print_table(results, args.batch)

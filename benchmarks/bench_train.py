@@ -13,7 +13,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from rich.table import Table
 
 from fashion_mlp.compiled_engine import fit_compiled
 from fashion_mlp.datasets import load_dataset
+from fashion_mlp.experiment import environment
 from fashion_mlp.models import MLPSpec, build_model
 
 
@@ -160,20 +160,6 @@ def tensorflow_results(args) -> list[dict]:
     return json.loads(output.read_text())["results"]
 
 
-def machine() -> dict:
-    import jax
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "jax_devices": [str(device) for device in jax.devices()],
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "jax": jax.__version__,
-    }
-
-
 def print_table(results: list[dict]) -> None:
     """Seconds per epoch and ratios against default fit and the best steps_per_execution."""
     jax_fits = [r for r in results if r["backend"] == "jax" and r["engine"].startswith("keras")]
@@ -205,7 +191,7 @@ def main(argv=None) -> None:
     results = benchmark(args)
     if args.tensorflow:
         results += tensorflow_results(args)
-    report = {"machine": machine(), "arguments": vars(args), "results": results}
+    report = {"machine": environment(), "arguments": vars(args), "results": results}
     Path(args.output).write_text(json.dumps(report, indent=2))
     print(f"results written to {args.output}")
     print_table(results)

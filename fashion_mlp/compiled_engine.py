@@ -17,10 +17,10 @@ import keras
 import numpy as np
 
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.training import seed_random_layers
 
 TARGET_STEPS_PER_CHUNK = 256  # ~15 ms of the notebook's model on 2 cores: smooth progress
 MAX_CHUNKS_PER_EPOCH = 20  # a chunk costs one dispatch and sync: 13 per epoch measured no slower
-SEED_STATE_NAME = "seed_generator_state"  # the variable Keras's SeedGenerator keeps its state in
 
 
 @dataclass(frozen=True)
@@ -137,18 +137,6 @@ def last_logs(chunk_logs: dict) -> dict:
 def epoch_order(num_samples: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffled sample order of one epoch: a function of the seed and the epoch only."""
     return np.random.default_rng([seed, epoch]).permutation(num_samples).astype(np.int32)
-
-
-def seed_random_layers(model: keras.Model, seed: int, epoch: int) -> None:
-    """Reseed every random layer (Dropout, ...) from the run's seed and the epoch.
-
-    `model.keras` does not store SeedGenerator states, so this is what makes a run resumed from
-    a saved model draw the same dropout masks as an uninterrupted one.
-    """
-    states = [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
-    for index, state in enumerate(states):
-        layer_seed = np.random.default_rng([seed, epoch, index]).integers(2**31)
-        state.assign(np.array([layer_seed, 0], dtype=state.dtype))
 
 
 def chunked_batches(order: np.ndarray, batch_size: int, chunks: int) -> list[np.ndarray]:

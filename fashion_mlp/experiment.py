@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -235,7 +236,8 @@ def environment() -> dict:
     info = {
         "python": platform.python_version(), "keras": keras.__version__,
         "backend": keras.backend.backend(), "numpy": np.__version__,
-        "platform": platform.platform(), "device": "cpu",
+        "platform": platform.platform(), "device": "cpu", "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
     }  # fmt: skip
     if keras.backend.backend() == "jax":
         import jax

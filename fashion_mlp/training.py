@@ -15,6 +15,7 @@ import numpy as np
 from fashion_mlp.errors import ConfigError
 
 ENGINES = ("auto", "keras", "compiled")
+SEED_STATE_NAME = "seed_generator_state"  # the variable Keras's SeedGenerator keeps its state in
 
 
 def resolve_engine(engine: str) -> str:
@@ -68,9 +69,21 @@ class EpochStats(keras.callbacks.Callback):
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(learning_rate))
 
 
-class SeededShuffle(keras.callbacks.Callback):
-    """Seeds NumPy's global generator, which `model.fit` shuffles with, from (seed, epoch), so a
-    resumed run sees the same batches as an uninterrupted one."""
+def seed_random_layers(model: keras.Model, seed: int, epoch: int) -> None:
+    """Reseed every random layer (Dropout, ...) from the run's seed and the epoch.
+
+    `model.keras` does not store SeedGenerator states, so this is what makes a run resumed from
+    a saved model draw the same dropout masks as an uninterrupted one.
+    """
+    states = [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
+    for index, state in enumerate(states):
+        layer_seed = np.random.default_rng([seed, epoch, index]).integers(2**31)
+        state.assign(np.array([layer_seed, 0], dtype=state.dtype))
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """For `model.fit`: seeds NumPy's global generator (which fit shuffles with) and the random
+    layers from (seed, epoch), so a resumed run sees the same batches and dropout masks."""
 
     def __init__(self, seed: int):
         super().__init__()
@@ -78,6 +91,7 @@ class SeededShuffle(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         np.random.seed((self.seed * 1_000_003 + epoch) % 2**32)
+        seed_random_layers(self.model, self.seed, epoch)
 
 
 def fit(
@@ -113,6 +127,6 @@ def fit(
         )  # fmt: skip
     return model.fit(
         x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-        shuffle=True, callbacks=[SeededShuffle(seed), *callbacks], initial_epoch=initial_epoch,
+        shuffle=True, callbacks=[EpochSeeds(seed), *callbacks], initial_epoch=initial_epoch,
         verbose=0,
     )  # fmt: skip

@@ -25,9 +25,9 @@ def idx_data(tmp_path_factory):
     return write_idx_dataset(tmp_path_factory.mktemp("data") / "synthetic", synthetic_dataset())
 
 
-def smoke_config(idx_data, **training):
+def smoke_config(idx_data, model=None, **training):
     layer = {"data": {"name": str(idx_data)}, "training": {"epochs": 3, **training}}
-    return build_config(preset("smoke"), layer)
+    return build_config(preset("smoke"), layer, {"model": model or {}})
 
 
 def only_run(runs_dir):
@@ -100,7 +100,7 @@ class InterruptAfter(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("engine", ["keras", "compiled"])
 def test_resume_equals_uninterrupted(idx_data, tmp_path, engine):
-    config = smoke_config(idx_data, engine=engine)
+    config = smoke_config(idx_data, model={"dropout": 0.3}, engine=engine)  # random masks too
     uninterrupted = run_experiment(config, tmp_path / "whole")
     with pytest.raises(KeyboardInterrupt):
         run_experiment(config, tmp_path / "cut", callbacks=[InterruptAfter(1)])
