@@ -120,8 +120,9 @@ def run_experiment(
 ) -> RunResult:
     """Train and evaluate `config` in a new run folder under runs_dir.
 
-    `on_start(run_dir, model)` is called once the folder and the model exist (the CLI prints
-    the model summary there). Interrupted runs continue with `resume_experiment(run_dir)`.
+    `on_start(run_dir, model, config)` is called once the folder and the model exist (the CLI
+    prints the model summary and the engine there). Interrupted runs continue with
+    `resume_experiment(run_dir)`.
     """
     data = load_experiment_data(config)
     model = make_model(config, data)
@@ -130,7 +131,7 @@ def run_experiment(
     runs.write_text(run_dir / "config.toml", write_toml(config))
     runs.write_text(run_dir / "summary.txt", model_summary(model) + "\n")
     if on_start:
-        on_start(run_dir, model)
+        on_start(run_dir, model, config)
     return train_and_finish(model, data, config, run_dir, 0, {}, callbacks)
 
 
@@ -144,7 +145,7 @@ def resume_experiment(run_dir: Path, callbacks=(), on_start=None) -> RunResult:
     model = load_run_model(run_dir / state["model"])
     data = load_experiment_data(config)
     if on_start:
-        on_start(run_dir, model)
+        on_start(run_dir, model, config)
     return train_and_finish(
         model, data, config, run_dir, state["epoch"], state["history"], callbacks
     )

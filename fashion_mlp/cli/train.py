@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from rich.console import Console
@@ -34,16 +35,26 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import keras
+
     from fashion_mlp.evaluation import format_report
     from fashion_mlp.experiment import resume_experiment, run_experiment
     from fashion_mlp.progress import RichProgress
+    from fashion_mlp.training import resolve_engine
 
     console = Console()
     started: dict = {}
 
-    def on_start(run_dir, model):
+    def on_start(run_dir, model, config):
         started["run_dir"] = run_dir
         model.summary(print_fn=lambda line, *a, **k: console.print(line, highlight=False))
+        engine = resolve_engine(config.training.engine)
+        chosen = (
+            f" (auto, on the {keras.backend.backend()} backend)"
+            if config.training.engine == "auto"
+            else ""
+        )
+        console.print(f"engine: {engine}{chosen}")
         console.print(f"run folder: {run_dir}", soft_wrap=True)
 
     progress = [RichProgress(console)]
@@ -53,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             config = config_from_args(args)
             if args.name:
-                config = config.__class__(**{**config.__dict__, "name": args.name})
+                config = dataclasses.replace(config, name=args.name)
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
     except KeyboardInterrupt:
         if "run_dir" in started:
