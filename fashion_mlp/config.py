@@ -16,8 +16,8 @@ import tomli_w
 
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.models import MLPSpec
+from fashion_mlp.training import ENGINES
 
-ENGINES = ("auto", "keras", "compiled")
 DATA_SHAPED_SPEC_FIELDS = ("num_classes", "input_shape")  # taken from the data set, not the file
 
 

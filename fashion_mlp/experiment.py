@@ -7,6 +7,7 @@ one from its last checkpoint; `evaluate_run(run_dir)` re-evaluates a finished on
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import platform
@@ -85,20 +86,20 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.run_dir = run_dir
         self.history = {key: list(values) for key, values in history_before.items()}
 
+    def on_train_begin(self, logs=None):
+        state = self.run_dir / runs.CHECKPOINT_STATE  # present when resuming
+        self.previous = json.loads(state.read_text())["model"] if state.exists() else None
+
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         name = f"checkpoints/epoch-{epoch + 1:03d}.keras"
         runs.save_model(self.model, self.run_dir / name)
-        previous = self.run_dir / runs.CHECKPOINT_STATE
-        old = (
-            runs.read_json(self.run_dir, runs.CHECKPOINT_STATE, "")["model"]
-            if previous.exists()
-            else None
-        )
-        runs.write_json(previous, {"epoch": epoch + 1, "model": name, "history": self.history})
-        if old and old != name:
-            (self.run_dir / old).unlink(missing_ok=True)
+        state = {"epoch": epoch + 1, "model": name, "history": self.history}
+        runs.write_json(self.run_dir / runs.CHECKPOINT_STATE, state)
+        if self.previous and self.previous != name:
+            (self.run_dir / self.previous).unlink(missing_ok=True)
+        self.previous = name
 
 
 def training_callbacks(config: ExperimentConfig, run_dir: Path, history_before, extra) -> list:

@@ -134,9 +134,7 @@ def read_json(run_dir: Path, name: str, what: str) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except ValueError as error:
-        raise RunError(
-            f"{path} is corrupt ({error}); re-run `fashion-mlp evaluate {run_dir}`"
-        ) from None
+        raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
 
 
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")

@@ -14,6 +14,7 @@ from fashion_mlp.cli.model_options import (
     optimizer_overrides,
 )
 from fashion_mlp.config import PRESETS, ExperimentConfig, build_config, preset, read_toml
+from fashion_mlp.training import ENGINES
 
 TRAINING_FLAGS = (
     "epochs", "batch_size", "validation_split", "seed", "engine", "early_stopping_patience",
@@ -56,7 +57,7 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=None,
                        help="seed of weights, shuffling and dropout (default: 0)")  # fmt: skip
     group.add_argument(
-        "--engine", choices=("auto", "keras", "compiled"), default=None,
+        "--engine", choices=ENGINES, default=None,
         help="training engine: compiled = JAX-compiled epochs, keras = model.fit, auto = "
         "compiled on the JAX backend, else keras (default: auto)",
     )  # fmt: skip
