@@ -15,7 +15,7 @@ from fashion_mlp import runs
 from fashion_mlp.config import build_config, read_toml
 from fashion_mlp.errors import FashionMLPError
 from fashion_mlp.images import prepare_images
-from fashion_mlp.predictor import Predictor
+from fashion_mlp.predictor import Predictor, top_classes
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class Classified:
     error: str | None = None
 
     def top(self, class_names, k: int = 3) -> list[tuple[str, float]]:
-        best = np.argsort(-self.probabilities, kind="stable")[:k]
-        return [(class_names[index], float(self.probabilities[index])) for index in best]
+        return top_classes(self.probabilities, class_names, k)
 
 
 def test_items(run_dir: Path, indices: list[int]) -> list[Classified]:

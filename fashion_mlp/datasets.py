@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -44,6 +45,13 @@ class Provenance:
     @property
     def verified(self) -> bool:
         return bool(self.files) and all(record.verified for record in self.files)
+
+    def as_dict(self) -> dict:
+        """Source, location, verified and each file's record, as plain JSON types."""
+        return {
+            "source": self.source, "location": self.location, "verified": self.verified,
+            "files": [dataclasses.asdict(record) for record in self.files],
+        }  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,6 @@ one from its last checkpoint; `evaluate_run(run_dir)` re-evaluates a finished on
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import platform
@@ -87,8 +86,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.history = {key: list(values) for key, values in history_before.items()}
 
     def on_train_begin(self, logs=None):
-        state = self.run_dir / runs.CHECKPOINT_STATE  # present when resuming
-        self.previous = json.loads(state.read_text())["model"] if state.exists() else None
+        self.previous = None  # the checkpoint file this run last wrote; a resumed run has one
+        if (self.run_dir / runs.CHECKPOINT_STATE).exists():
+            state = runs.read_json(self.run_dir, runs.CHECKPOINT_STATE, "the last checkpoint")
+            self.previous = state["model"]
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
@@ -226,11 +227,7 @@ def evaluate_run(run_dir: Path, data_name: str | None = None, data_dir=None) -> 
 
 def provenance_dict(data: Dataset) -> dict:
     """The data set's name and provenance, as plain JSON types."""
-    provenance = data.provenance
-    return {
-        "name": data.name, "source": provenance.source, "location": provenance.location,
-        "files": [dataclasses.asdict(record) for record in provenance.files],
-    }  # fmt: skip
+    return {"name": data.name, **data.provenance.as_dict()}
 
 
 def environment() -> dict:

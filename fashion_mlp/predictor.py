@@ -49,14 +49,7 @@ class Predictor:
 
     def top_k(self, images, k: int = 3) -> list[list[tuple[str, float]]]:
         """For each image, its k most probable (class name, probability), most probable first."""
-        if not isinstance(k, int) or not 1 <= k <= len(self.class_names):
-            raise ConfigError(f"k={k!r}: expected an integer from 1 to {len(self.class_names)}")
-        probabilities = self.predict_proba(images)
-        best = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
-        return [
-            [(self.class_names[index], float(row[index])) for index in indices]
-            for row, indices in zip(probabilities, best, strict=True)
-        ]
+        return [top_classes(row, self.class_names, k) for row in self.predict_proba(images)]
 
     def _as_batch(self, images) -> np.ndarray:
         batch = np.asarray(images)
@@ -68,6 +61,14 @@ class Predictor:
                 f"(n, {', '.join(map(str, self.input_shape))}) for a batch of raw pixels"
             )
         return batch
+
+
+def top_classes(probabilities, class_names, k: int) -> list[tuple[str, float]]:
+    """The k most probable (class name, probability) of one probability row, most probable first."""
+    if not isinstance(k, int) or not 1 <= k <= len(class_names):
+        raise ConfigError(f"k={k!r}: expected an integer from 1 to {len(class_names)}")
+    best = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
+    return [(class_names[index], float(probabilities[index])) for index in best]
 
 
 def read_class_names(path: Path) -> list[str]:

@@ -60,7 +60,7 @@ def read_metrics(run_dir: str | os.PathLike) -> dict:
     """The run's metrics.json as a dict."""
     metrics = runs.read_json(Path(run_dir), METRICS_FILE, "its test metrics")
     if not isinstance(metrics, dict):
-        raise RunError(f"{run_dir}/{METRICS_FILE} is not a JSON object; re-run evaluate")
+        raise RunError(f"{run_dir}/{METRICS_FILE} is not a JSON object; the run is damaged")
     return metrics
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -54,10 +53,7 @@ def describe(data) -> dict:
 
     return {
         "name": data.name,
-        "source": data.provenance.source,
-        "location": data.provenance.location,
-        "verified": data.provenance.verified,
-        "files": [dataclasses.asdict(record) for record in data.provenance.files],
+        **data.provenance.as_dict(),
         "class_names": list(data.class_names),
         "train": {"shape": list(data.x_train.shape), "dtype": str(data.x_train.dtype),
                   "per_class": counts(data.y_train)},
