@@ -94,3 +94,86 @@ def test_corrupt_gzip(tmp_path):
     compressed[12:20] = b"\xff" * 8  # inside the deflate stream
     with pytest.raises(DatasetError, match="corrupt gzip data"):
         read_idx(write_bytes(tmp_path, bytes(compressed)), 1, FIX)
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "raw"])
+@pytest.mark.parametrize(
+    "shape", [(2**31, 28, 28), (2**32 - 1,) * 3, (1, 2**32 - 1, 2**32 - 1)], ids=str
+)
+def test_overflowing_header_is_refused_before_allocating(tmp_path, gz, shape):
+    content = struct.pack(">HBB3I", 0, 8, 3, *shape) + bytes(28 * 28)
+    path = write_bytes(tmp_path, gzip.compress(content) if gz else content)
+    announced = 16 + shape[0] * shape[1] * shape[2]
+    with pytest.raises(DatasetError, match=rf"header says shape .*i\.e\. {announced:,} bytes"):
+        read_idx(path, 3, FIX)
+
+
+def test_header_announcing_more_than_gzip_can_hold_names_both_sizes(tmp_path):
+    content = struct.pack(">HBBI", 0, 8, 1, 10**8) + bytes(100)
+    path = write_bytes(tmp_path, gzip.compress(content))
+    with pytest.raises(DatasetError, match="decompresses to at most") as error:
+        read_idx(path, 1, FIX)
+    assert "100,000,008 bytes" in str(error.value) and FIX in str(error.value)
+
+
+@pytest.mark.parametrize("cuts", [[3], [2, 9], [200, 201], [0, 5, 700]], ids=str)
+def test_multi_member_gzip_is_read_whole(tmp_path, cuts):
+    labels = np.arange(1000, dtype=np.uint8)
+    content = idx_bytes(labels)
+    pieces = [content[a:b] for a, b in zip([0, *cuts], [*cuts, len(content)], strict=True)]
+    path = write_bytes(tmp_path, b"".join(gzip.compress(piece) for piece in pieces))
+    parsed = read_idx(path, 1, FIX)
+    np.testing.assert_array_equal(parsed.array, labels)
+    assert parsed.sha256 == read_idx(write_idx(tmp_path / "one", labels, gz=True), 1, FIX).sha256
+
+
+def test_zero_padding_after_gzip_is_accepted(tmp_path):
+    labels = np.arange(10, dtype=np.uint8)
+    path = write_bytes(tmp_path, gzip.compress(idx_bytes(labels)) + bytes(100_000))
+    np.testing.assert_array_equal(read_idx(path, 1, FIX).array, labels)
+
+
+def test_garbage_after_gzip_is_refused(tmp_path):
+    path = write_bytes(tmp_path, gzip.compress(idx_bytes(np.arange(10, dtype=np.uint8))) + b"junk")
+    with pytest.raises(DatasetError, match="not another gzip member"):
+        read_idx(path, 1, FIX)
+
+
+def test_gzip_content_longer_than_its_header_stops_early(tmp_path):
+    content = idx_bytes(np.arange(10, dtype=np.uint8)) + bytes(5_000_000)
+    path = write_bytes(tmp_path, gzip.compress(content))
+    with pytest.raises(DatasetError, match=r"has trailing bytes: header says shape \(10,\)"):
+        read_idx(path, 1, FIX)
+
+
+def test_gzip_content_shorter_than_its_header(tmp_path):
+    content = idx_bytes(np.arange(10, dtype=np.uint8))[:-3]
+    path = write_bytes(tmp_path, gzip.compress(content))
+    with pytest.raises(DatasetError, match="truncated: .* but the content is 15 bytes"):
+        read_idx(path, 1, FIX)
+
+
+def test_gzip_cut_inside_the_header(tmp_path):
+    path = write_bytes(tmp_path, gzip.compress(b"\x00\x00\x08\x03\x00\x00\x00"))
+    with pytest.raises(DatasetError, match=r"IDX header cut short \(7 bytes\)"):
+        read_idx(path, 3, FIX)
+
+
+def test_array_is_read_only_and_shape_uses_python_ints(tmp_path):
+    parsed = read_idx(write_idx(tmp_path / "a", np.zeros((2, 3, 4), np.uint8), gz=True), 3, FIX)
+    assert parsed.array.shape == (2, 3, 4)
+    assert not parsed.array.flags.writeable
+
+
+def test_known_checksum_skips_hashing_but_not_validation(tmp_path):
+    path = write_idx(tmp_path / "a", np.arange(5, dtype=np.uint8), gz=False)
+    assert read_idx(path, 1, FIX, sha256="f" * 64).sha256 == "f" * 64
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(DatasetError, match="has trailing bytes"):
+        read_idx(path, 1, FIX, sha256="f" * 64)
+
+
+def test_unreadable_path(tmp_path):
+    with pytest.raises(DatasetError, match="cannot read the file") as error:
+        read_idx(tmp_path, 1, FIX)
+    assert FIX in str(error.value)
