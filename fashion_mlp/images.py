@@ -7,6 +7,7 @@ the same to any image Pillow reads, whatever its size, colour mode, alpha or bac
 
 from __future__ import annotations
 
+import math
 import struct
 import warnings
 import zlib
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from fashion_mlp.errors import FashionMLPError
 
@@ -25,6 +26,27 @@ WIDE_MODES = {"I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
 ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 # What Pillow raises while decoding a damaged file (its plugins use all of these).
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+# Most pixels decoded at full size. Pillow keeps RGB(A), I and F at 4 bytes a pixel, and a
+# palette image with transparency becomes RGBA, then premultiplied RGBa, before it is reduced:
+# 9 bytes a pixel, 450 MB here, the worst case (measured: 430 MB; an RGBA PNG 383 MB), so no
+# input costs more than about 500 MB. Larger images are refused before decoding, except JPEGs,
+# which libjpeg decodes at 1/2, 1/4 or 1/8 size (Pillow's own limit, 89 megapixels, applies).
+MAX_DECODED_PIXELS = 50_000_000
+# Larger images are box-reduced to about this many pixels before any float copy is made: each
+# float32 copy is then 8 MB, and the object, which ends 28 pixels long, keeps 50 times that.
+WORK_PIXELS = 2_000_000
+ORIENTATION_TAG = 0x0112  # EXIF Orientation: how to turn the stored pixels to display them
+TRANSPOSES = {  # orientation -> the turn that shows the image upright (ImageOps.exif_transpose's)
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Modes whose values cannot be averaged as they are, and what they become first.
+REDUCE_AS = {"1": "L", "I;16": "I", "I;16L": "I", "I;16B": "I", "I;16N": "I"}
 
 
 class ImageError(FashionMLPError):
@@ -71,9 +93,11 @@ def fashion_input(image: Image.Image) -> np.ndarray:
         raise ImageError(
             f"the image has zero size ({image.width}x{image.height}); pass an image with pixels"
         )
-    image = ImageOps.exif_transpose(image)  # photos from phones store their rotation in EXIF
+    orientation = _orientation(image)  # photos from phones store their rotation in EXIF
     try:
-        grey = _dark_background(_greyscale(image))
+        grey = _dark_background(_greyscale(_upright(_reduced(image), orientation)))
+    except ImageError:
+        raise
     except ValueError as error:  # Pillow cannot convert a few rare modes (LAB, La) to greyscale
         raise ImageError(
             f"colour mode {image.mode} is not supported ({error}); save the image as RGB or grey"
@@ -115,7 +139,12 @@ def _open_image(path: Path) -> Image.Image:
                 f"{path}: cannot read the image ({error}); re-save or re-export it"
             ) from None
     try:
+        _draft(image)
+        _refuse_oversized(image, path)
         image.load()  # decode every pixel now, so truncated and corrupt files fail here
+    except ImageError:  # before DECODE_ERRORS: an ImageError is a ValueError too
+        image.close()
+        raise
     except DECODE_ERRORS as error:
         image.close()
         raise ImageError(
@@ -124,12 +153,58 @@ def _open_image(path: Path) -> Image.Image:
     return image
 
 
+def _draft(image: Image.Image) -> None:
+    """Ask the decoder for a reduced image of at least WORK_PIXELS (only JPEG's can do it)."""
+    pixels = image.width * image.height
+    if pixels > WORK_PIXELS:
+        scale = math.sqrt(WORK_PIXELS / pixels)
+        image.draft(None, (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+
+
+def _refuse_oversized(image: Image.Image, path: Path) -> None:
+    """Refuse, before decoding, an image with more than MAX_DECODED_PIXELS to decode."""
+    pixels = image.width * image.height
+    if pixels > MAX_DECODED_PIXELS:
+        raise ImageError(
+            f"{path}: the image is too large to decode safely ({image.width}x{image.height} = "
+            f"{pixels:,} pixels, more than {MAX_DECODED_PIXELS:,}); resize it to a few "
+            "thousand pixels a side, or save it as JPEG (decoded reduced)"
+        )
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1 = as stored); a damaged EXIF block counts as no rotation."""
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    except DECODE_ERRORS:
+        return 1
+    return orientation if isinstance(orientation, int) else 1
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The image turned as its EXIF orientation says it is displayed."""
+    method = TRANSPOSES.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    """The image box-reduced by a whole factor to about WORK_PIXELS, when it is larger."""
+    factor = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+    if factor <= 1:
+        return image
+    if image.mode in ("P", "PA") or "transparency" in image.info:
+        # Palette indices and transparent colour keys cannot be averaged: real colours first.
+        has_alpha = image.mode == "PA" or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    elif image.mode in REDUCE_AS:
+        image = image.convert(REDUCE_AS[image.mode])
+    return image.reduce(factor)
+
+
 def _greyscale(image: Image.Image) -> np.ndarray:
     """Intensities in [0, 1] with transparent pixels composited onto the background."""
     if image.mode in WIDE_MODES:
-        values = np.asarray(image, dtype=np.float32)
-        low, high = values.min(), values.max()
-        return (values - low) / (high - low) if high > low else np.zeros_like(values)
+        return _unit_range(np.asarray(image, dtype=np.float64))
     if image.mode not in ALPHA_MODES and "transparency" not in image.info:
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     rgba = image.convert("RGBA")
@@ -140,6 +215,20 @@ def _greyscale(image: Image.Image) -> np.ndarray:
     # Transparent means background: the shade that contrasts with the visible object.
     background = 0.0 if np.average(grey, weights=alpha) >= 0.5 else 1.0
     return alpha * grey + (1.0 - alpha) * background
+
+
+def _unit_range(values: np.ndarray) -> np.ndarray:
+    """Values of a 16/32-bit or float image scaled to [0, 1] by their own range, as float32."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ImageError(
+            f"{values.size - int(finite.sum()):,} pixel values are not finite numbers (NaN or "
+            "infinity); save the image with finite values, e.g. as an 8- or 16-bit PNG"
+        )
+    low, high = values.min(), values.max()
+    if high <= low:
+        return np.zeros(values.shape, dtype=np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)
 
 
 def _dark_background(grey: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps, features
 
+from fashion_mlp import images
 from fashion_mlp.errors import FashionMLPError
 from fashion_mlp.images import ImageError, fashion_input, load_image, prepare_images
 
@@ -229,3 +232,93 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     np.testing.assert_array_equal(results[3].pixels, load_image(other))
     assert results[1].pixels is None and "not an image" in str(results[1].error)
     assert "no such file" in str(results[2].error)
+
+
+def png_claiming_size(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG whose header claims width x height (its pixel data is far too short)."""
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_image_over_the_decoded_pixel_cap_is_refused_before_decoding(tmp_path):
+    side = int((images.MAX_DECODED_PIXELS + 1) ** 0.5) + 1
+    assert side * side < Image.MAX_IMAGE_PIXELS  # under Pillow's own limit: ours must stop it
+    path = png_claiming_size(tmp_path / "bomb.png", side, side)
+    with pytest.raises(ImageError, match="too large to decode safely") as error:
+        load_image(path)  # "truncated" if it had started decoding
+    assert f"{side}x{side}" in str(error.value) and str(path) in str(error.value)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_non_finite_float_pixels_are_refused(tmp_path, value):
+    pixels = GARMENT.astype(np.float32)
+    pixels[3, 4] = value
+    path = save(Image.fromarray(pixels, mode="F"), tmp_path / "float.tiff")
+    with pytest.raises(ImageError, match="1 pixel values are not finite") as error:
+        load_image(path)
+    assert str(path) in str(error.value)
+
+
+def test_float_image_with_extreme_finite_values_is_scaled(tmp_path):
+    pixels = GARMENT.astype(np.float32) * np.float32(1e36) - np.float32(3e38)
+    result = fashion_input(Image.fromarray(pixels, mode="F"))
+    assert similarity(GARMENT, result) >= 0.97
+
+
+REDUCED_VARIANTS = [
+    "grey_png", "rgb", "rgba_transparent", "la_transparent", "palette", "palette_transparent",
+    "uint16", "jpeg", "jpeg_light_photo", "large_non_square", "tiff",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", REDUCED_VARIANTS)
+def test_large_images_are_reduced_first_to_the_same_result(tmp_path, monkeypatch, variant):
+    path = VARIANTS[variant](tmp_path)
+    full = load_image(path)
+    monkeypatch.setattr(images, "WORK_PIXELS", 200)  # every variant is now "large"
+    reduced = load_image(path)
+    assert reduced.shape == (28, 28) and reduced.dtype == np.uint8
+    assert similarity(full, reduced) >= 0.8  # from ~200 pixels: the same garment, blurred
+
+
+def test_one_bit_image_is_reduced(monkeypatch):
+    monkeypatch.setattr(images, "WORK_PIXELS", 100)
+    result = fashion_input(grey().point(lambda v: 255 if v > 100 else 0).convert("1"))
+    assert result.max() == 255
+
+
+def test_large_jpeg_is_decoded_reduced(tmp_path, monkeypatch):
+    path = save(upscaled(8).convert("RGB"), tmp_path / "big.jpg", quality=90)  # 224x224
+    opened = []
+    real_open = Image.open
+
+    def spy(*args, **kwargs):
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(Image, "open", spy)
+    monkeypatch.setattr(images, "WORK_PIXELS", 3000)
+    pixels = load_image(path)
+    assert opened[0].size == (56, 56)  # 1/4 of each side: libjpeg's draft mode
+    assert similarity(GARMENT, pixels) >= 0.9
+
+
+def test_exif_rotation_is_applied_after_reducing(tmp_path, monkeypatch):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = upscaled(4).transpose(Image.Transpose.ROTATE_90)
+    path = save(stored, tmp_path / "a.jpg", exif=exif, quality=95)
+    monkeypatch.setattr(images, "WORK_PIXELS", 4000)
+    assert similarity(GARMENT, load_image(path)) >= 0.9
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_damaged_exif_counts_as_no_rotation(tmp_path):
+    path = save(grey(), tmp_path / "a.jpg", exif=b"Exif\x00\x00MM\x00*garbage", quality=95)
+    assert similarity(GARMENT, load_image(path)) >= 0.95
