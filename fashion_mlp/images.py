@@ -204,7 +204,8 @@ def _reduced(image: Image.Image) -> Image.Image:
 def _greyscale(image: Image.Image) -> np.ndarray:
     """Intensities in [0, 1] with transparent pixels composited onto the background."""
     if image.mode in WIDE_MODES:
-        return _unit_range(np.asarray(image, dtype=np.float64))
+        with np.errstate(invalid="ignore"):  # signalling NaNs warn when widened; refused next
+            return _unit_range(np.asarray(image, dtype=np.float64))
     if image.mode not in ALPHA_MODES and "transparency" not in image.info:
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     rgba = image.convert("RGBA")
