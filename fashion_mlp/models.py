@@ -7,129 +7,29 @@ model from `file.py:function` and tells whether a model outputs probabilities or
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from fashion_mlp.config import STYLES, MLPSpec, ModelConfig
 from fashion_mlp.datasets import Dataset
-from fashion_mlp.errors import ConfigError
+from fashion_mlp.errors import ConfigError, RunError
 
-STYLES = ("sequential", "functional", "subclassed")
 ADAPT_CHUNK = 8192  # images per StandardScaler.partial_fit call when adapting the input layer
 PROBE_BATCH = 8  # images in the probe batch that reveals a model's output shape and kind
 PROBABILITY_TOLERANCE = 1e-3  # float32 softmax rows sum to 1 within ~1e-6; logits rarely do
 
 
-@dataclass(frozen=True)
-class MLPSpec:
-    """What the network is: hidden sizes, activation, regularisation, classes, input shape."""
-
-    hidden: tuple[int, ...] = (64, 32)  # the notebook's 784-64-32-10 network (52,650 params)
-    activation: str = "tanh"  # the notebook's activation; any Keras activation name works
-    dropout: float | tuple[float, ...] = 0.0  # the notebook's Sequential has none; one or per layer
-    batch_norm: bool = False  # not in the notebook; optional after each hidden Dense
-    kernel_initializer: str = "glorot_uniform"  # Keras's Dense default, as the notebook used
-    l2: float = 0.0  # no weight penalty in the notebook; > 0 adds L2 on every kernel
-    num_classes: int = 10  # Fashion-MNIST's ten classes
-    input_shape: tuple[int, ...] = (28, 28)  # raw images as stored; (784,) for flat vectors
-
-    def __post_init__(self) -> None:
-        for name in ("hidden", "input_shape"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
-        if isinstance(self.dropout, list):
-            object.__setattr__(self, "dropout", tuple(self.dropout))
-        self._check_hidden()
-        _check_keras_name("activation", self.activation, keras.activations.get, "relu, gelu")
-        self._check_dropout()
-        if not isinstance(self.batch_norm, bool):
-            raise ConfigError(f"batch_norm={self.batch_norm!r}: expected true or false")
-        _check_keras_name(
-            "kernel_initializer", self.kernel_initializer, keras.initializers.get, "he_normal"
-        )
-        if not _is_number(self.l2) or self.l2 < 0:
-            raise ConfigError(f"l2={self.l2!r}: expected a number >= 0 (0 disables the penalty)")
-        if not _is_int(self.num_classes) or self.num_classes < 2:
-            raise ConfigError(f"num_classes={self.num_classes!r}: expected an integer >= 2")
-        self._check_input_shape()
-
-    def _check_hidden(self) -> None:
-        if not isinstance(self.hidden, tuple) or not self.hidden:
-            raise ConfigError(
-                f"hidden={self.hidden!r}: expected a non-empty list of layer sizes, e.g. [64, 32]"
-            )
-        for units in self.hidden:
-            if not _is_int(units) or units < 1:
-                raise ConfigError(
-                    f"hidden={list(self.hidden)!r}: layer size {units!r} is not an integer >= 1"
-                )
-
-    def _check_dropout(self) -> None:
-        rates = self.dropout_rates
-        if len(rates) != len(self.hidden):
-            raise ConfigError(
-                f"dropout={list(rates)!r}: expected one rate, or one per hidden layer "
-                f"({len(self.hidden)} for hidden={list(self.hidden)!r})"
-            )
-        for rate in rates:
-            if not _is_number(rate) or not 0 <= rate < 1:
-                raise ConfigError(
-                    f"dropout={self.dropout!r}: rate {rate!r} is not a number in [0, 1)"
-                )
-
-    def _check_input_shape(self) -> None:
-        shape = self.input_shape
-        valid = isinstance(shape, tuple) and 1 <= len(shape) <= 3
-        if not valid or not all(_is_int(size) and size >= 1 for size in shape):
-            raise ConfigError(
-                f"input_shape={shape!r}: expected 1 to 3 positive sizes, e.g. [28, 28] or [784]"
-            )
-
-    @property
-    def dropout_rates(self) -> tuple[float, ...]:
-        """The dropout rate after each hidden layer."""
-        if isinstance(self.dropout, tuple):
-            return self.dropout
-        return (self.dropout,) * len(self.hidden)
-
-    @property
-    def num_features(self) -> int:
-        """Values per image once flattened (784 for 28x28)."""
-        return math.prod(self.input_shape)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> MLPSpec:
-        """A spec from a mapping (a TOML table); unknown keys are an error."""
-        if not isinstance(values, dict):
-            raise ConfigError(f"model spec {values!r}: expected a table of MLPSpec fields")
-        known = [field.name for field in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown model spec key(s) {unknown}: expected some of {known}")
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The spec as plain lists and scalars (TOML- and JSON-friendly)."""
-        values = dataclasses.asdict(self)
-        return {
-            key: list(value) if isinstance(value, tuple) else value for key, value in values.items()
-        }
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+def check_keras_names(spec: MLPSpec) -> None:
+    """Raise ConfigError unless Keras knows the spec's activation and initializer names."""
+    _check_keras_name("activation", spec.activation, keras.activations.get, "relu, gelu")
+    _check_keras_name(
+        "kernel_initializer", spec.kernel_initializer, keras.initializers.get, "he_normal"
+    )
 
 
 def _check_keras_name(field: str, value: object, lookup, examples: str) -> None:
@@ -215,17 +115,35 @@ class MLPModel(keras.Model):
 
 def build_model(
     spec: MLPSpec,
-    style: str = "sequential",  # the notebook's first style
+    style: str = ModelConfig.style,
     data: Dataset | None = None,
     *,
     x_train: np.ndarray | None = None,
 ) -> keras.Model:
-    """The network of `spec` in `style` (sequential, functional or subclassed).
+    """The network of `spec` in `style`: the notebook's MLP in any of its three Keras styles.
 
     The `Normalization` layer is adapted on the training images only (`data.x_train`, or the
     `x_train` array) exactly as scikit-learn's StandardScaler (constant pixels map to 0). With
     neither, it is left un-adapted (mean 0, variance 1): use that to load saved weights.
+
+    Args:
+        spec: the network (hidden sizes, activation, dropout, ...).
+        style: "sequential", "functional" or "subclassed"; all give the same model.
+        data: the Dataset whose x_train adapts the input normalisation.
+        x_train: or the training images themselves (not both).
+
+    Returns:
+        An uncompiled Keras model taking raw images (n, *spec.input_shape), softmax outputs.
+
+    Raises:
+        ConfigError: for an unknown style, activation or initializer name, or bad images.
+
+    Example:
+        >>> model = build_model(MLPSpec(hidden=(64, 32)), "functional", data=data)
+        >>> count_trainable_parameters(model)
+        52650
     """
+    check_keras_names(spec)
     if style not in STYLES:
         raise ConfigError(f"style={style!r}: expected one of {', '.join(STYLES)}")
     if data is not None and x_train is not None:
@@ -374,3 +292,19 @@ def output_kind(model: keras.Model, num_classes: int) -> str:
     outputs = probe_outputs(model)
     check_output_shape(model, num_classes, outputs)
     return classify_outputs(outputs)
+
+
+def load_saved_model(path: Path) -> keras.Model:
+    """Load a run's .keras file in safe mode, as a RunError when it is missing or corrupt."""
+    if not path.is_file():
+        raise RunError(
+            f"{path} not found: the run in {path.parent} has no trained model; "
+            "train again with `fashion-mlp train` (or resume it)"
+        )
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for a damaged zip or config
+        raise RunError(
+            f"{path} could not be loaded ({type(error).__name__}: {error}); the file is corrupt "
+            "or from an incompatible version: train the run again with `fashion-mlp train`"
+        ) from None

@@ -1,7 +1,9 @@
-"""Run directories: one folder per experiment, every file written atomically (temp + rename).
+"""Run folders: `RunDir` owns every file name of a run and reads and writes each file.
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, checkpoints/
-(last.keras + state.json, for --resume), figures (*.png) and report.html.
+(epoch-NNN.keras + state.json, for --resume), figures (*.png) and report.html. Every write is
+atomic (temporary file, then rename), so a crash never leaves half a file. Keras-free: a model
+is saved through its own `save` method, and loaded by `models.load_saved_model(run.model_path)`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import json
 import os
 import re
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fashion_mlp.errors import RunError
+from fashion_mlp.config import ExperimentConfig, build_config, write_toml
+from fashion_mlp.errors import ConfigError, RunError
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -29,8 +34,262 @@ HISTORY_COLUMNS = (
     "learning_rate",
     "seconds",
 )
-CHECKPOINT_MODEL = "checkpoints/last.keras"
-CHECKPOINT_STATE = "checkpoints/state.json"
+RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The last finished epoch of an unfinished run: its number, model file and history."""
+
+    epoch: int
+    model_file: str  # relative to the run folder, e.g. "checkpoints/epoch-003.keras"
+    history: dict[str, list[float]]
+
+
+class RunDir:
+    """One run folder: its file names, and reading and writing each of its files.
+
+    Example:
+        >>> run = RunDir.create("runs", "notebook")       # runs/20261129-203000-notebook
+        >>> run.write_config(config); run.read_config() == config
+        True
+    """
+
+    CONFIG = "config.toml"
+    MODEL = "model.keras"
+    HISTORY = "history.csv"
+    METRICS = "metrics.json"
+    SUMMARY = "summary.txt"
+    REPORT = "report.html"
+    CHECKPOINT_STATE = "checkpoints/state.json"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    @classmethod
+    def create(cls, runs_dir: str | os.PathLike, name: str) -> RunDir:
+        """A fresh `runs_dir/<YYYYmmdd-HHMMSS>-<name>` folder (suffixed -2, -3... if taken)."""
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
+        stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+        runs_dir = Path(runs_dir)
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 1000):
+            candidate = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+            try:
+                candidate.mkdir()
+                return cls(candidate)
+            except FileExistsError:
+                continue
+        raise RunError(f"could not create a new run folder under {runs_dir}")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / self.MODEL
+
+    @property
+    def report_path(self) -> Path:
+        return self.path / self.REPORT
+
+    @property
+    def is_finished(self) -> bool:
+        return (self.path / self.METRICS).is_file()
+
+    def require(self, name: str, what: str) -> Path:
+        """path/name, or a RunError saying the run is missing or incomplete."""
+        if not self.path.is_dir():
+            raise RunError(f"run {self.path} does not exist; `fashion-mlp runs` lists the runs")
+        path = self.path / name
+        if not path.is_file():
+            raise RunError(f"run {self.path} has no {name} ({what}); it is incomplete or not a run")
+        return path
+
+    def read_json(self, name: str, what: str) -> Any:
+        """A JSON file of the run, with a RunError when it is missing or corrupt."""
+        path = self.require(name, what)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
+
+    # config.toml
+    def write_config(self, config: ExperimentConfig) -> Path:
+        return write_text(self.path / self.CONFIG, write_toml(config))
+
+    def read_config_table(self) -> dict[str, Any]:
+        """config.toml as it is written (plain tables), for showing and comparing."""
+        path = self.require(self.CONFIG, "its config")
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise RunError(
+                f"{path} is not valid TOML ({error}); expected the config train wrote"
+            ) from None
+
+    def read_config(self) -> ExperimentConfig:
+        """config.toml as a validated ExperimentConfig."""
+        try:
+            return build_config(self.read_config_table())
+        except ConfigError as error:
+            raise RunError(f"{self.path / self.CONFIG}: {error}") from None
+
+    # model.keras
+    def save_model(self, model, name: str = MODEL) -> Path:
+        """Save a Keras model into the run atomically (model.keras unless `name` says else)."""
+        with atomic_path(self.path / name) as temporary:
+            model.save(temporary)
+        return self.path / name
+
+    # metrics.json
+    def write_metrics(self, metrics: dict) -> Path:
+        return write_json(self.path / self.METRICS, metrics)
+
+    def read_metrics(self) -> dict[str, Any]:
+        metrics = self.read_json(self.METRICS, "its test metrics")
+        if not isinstance(metrics, dict):
+            raise RunError(f"{self.path / self.METRICS} is not a JSON object; the run is damaged")
+        return metrics
+
+    def class_names(self) -> list[str]:
+        """The class names stored in metrics.json, in label order."""
+        names = self.read_metrics().get("class_names")
+        if names is None:
+            raise RunError(
+                f"{self.path / self.METRICS} has no class_names; it was not written by "
+                "`fashion-mlp train`: train the run again"
+            )
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise RunError(
+                f"{self.path / self.METRICS}: class_names must be a list of strings, found "
+                f"{names!r}; re-run `fashion-mlp evaluate` or train the run again"
+            )
+        return names
+
+    # history.csv
+    def write_history(self, history: dict[str, list[float]]) -> Path:
+        return write_text(self.path / self.HISTORY, history_csv(history))
+
+    def read_history(self) -> dict[str, list[float]]:
+        """history.csv as columns per epoch ({} when the run has none)."""
+        path = self.path / self.HISTORY
+        if not path.is_file():
+            return {}
+        try:
+            return parse_history_csv(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
+
+    # summary.txt
+    def write_summary(self, text: str) -> Path:
+        return write_text(self.path / self.SUMMARY, text.rstrip("\n") + "\n")
+
+    def read_summary(self) -> str | None:
+        path = self.path / self.SUMMARY
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+
+    # figures and report.html
+    def figure_paths(self) -> dict[str, Path]:
+        """The run's figures by file name."""
+        return {path.name: path for path in sorted(self.path.glob("*.png")) if path.is_file()}
+
+    def write_report(self, page: str) -> Path:
+        return write_text(self.report_path, page)
+
+    # checkpoints/
+    def read_checkpoint(self) -> Checkpoint | None:
+        """The last checkpoint, or None when the run has none yet."""
+        if not (self.path / self.CHECKPOINT_STATE).is_file():
+            return None
+        state = self.read_json(self.CHECKPOINT_STATE, "the last checkpoint")
+        try:
+            return Checkpoint(int(state["epoch"]), str(state["model"]), dict(state["history"]))
+        except (TypeError, KeyError, ValueError):
+            raise RunError(
+                f"{self.path / self.CHECKPOINT_STATE} is damaged (expected epoch, model and "
+                "history); the run cannot be resumed: start it again with `fashion-mlp train`"
+            ) from None
+
+    def write_checkpoint(self, model, epoch: int, history: dict, replaces: str | None) -> str:
+        """Checkpoint `model` after `epoch` (1-based); returns the file name it wrote.
+
+        The model goes to checkpoints/epoch-NNN.keras first, then state.json names it, and the
+        file it `replaces` is removed last: a crash at any point leaves a usable checkpoint.
+        """
+        name = f"checkpoints/epoch-{epoch:03d}.keras"
+        self.save_model(model, name)
+        state = {"epoch": epoch, "model": name, "history": history}
+        write_json(self.path / self.CHECKPOINT_STATE, state)
+        if replaces and replaces != name:
+            (self.path / replaces).unlink(missing_ok=True)
+        return name
+
+    # listing
+    def row(self) -> dict[str, Any] | None:
+        """The run's line in `fashion-mlp runs`, or None when the folder is not a run."""
+        try:
+            config = tomllib.loads((self.path / self.CONFIG).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        row = {
+            "name": self.name,
+            "date": datetime.fromtimestamp((self.path / self.CONFIG).stat().st_mtime).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "architecture": architecture(config.get("model", {})),
+            "epochs": None, "test_accuracy": None, "train_seconds": None, "status": "finished",
+        }  # fmt: skip
+        try:
+            if self.is_finished:
+                metrics = self.read_metrics()
+                row |= {
+                    "epochs": metrics.get("epochs_run"),
+                    "test_accuracy": metrics.get("test_accuracy"),
+                    "train_seconds": metrics.get("timings", {}).get("train_seconds"),
+                }
+            else:
+                checkpoint = self.read_checkpoint()
+                row |= {"epochs": checkpoint.epoch if checkpoint else 0, "status": "unfinished"}
+        except RunError as error:
+            row |= {"status": "damaged", "problem": str(error)}
+        return row
+
+
+def architecture(model_table: dict) -> str:
+    """'in-64-32-out tanh' for an MLP's [model] table, or the user model's reference."""
+    if model_table.get("user_model"):
+        return str(model_table["user_model"])
+    sizes = "-".join(["in", *map(str, model_table.get("hidden", [])), "out"])
+    return f"{sizes} {model_table.get('activation', '')}".strip()
+
+
+def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bool = False):
+    """Every run under runs_dir as a row of RUN_COLUMNS (+ status), sorted by one column.
+
+    A damaged run is listed with status "damaged" and its `problem`; rows missing the sort
+    column come last.
+    """
+    if sort_by not in RUN_COLUMNS:
+        raise RunError(f"cannot sort by {sort_by!r}; expected one of {', '.join(RUN_COLUMNS)}")
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    rows = [
+        row
+        for child in sorted(runs_dir.iterdir())
+        if child.is_dir() and (row := RunDir(child).row())
+    ]
+    present = [row for row in rows if row[sort_by] is not None]
+    missing = [row for row in rows if row[sort_by] is None]
+    return sorted(present, key=lambda row: row[sort_by], reverse=descending) + missing
 
 
 @contextmanager
@@ -58,7 +317,7 @@ def current_umask() -> int:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write text atomically; returns path."""
+    """Write UTF-8 text atomically; returns path."""
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
     return Path(path)
@@ -66,13 +325,6 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_json(path: Path, value: Any) -> Path:
     return write_text(path, json.dumps(value, indent=2) + "\n")
-
-
-def save_model(model, path: Path) -> Path:
-    """Save a Keras model to a .keras file atomically."""
-    with atomic_path(path) as temporary:
-        model.save(temporary)
-    return Path(path)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -90,102 +342,11 @@ def history_csv(history: dict[str, list[float]]) -> str:
     return buffer.getvalue()
 
 
-def read_history(path: Path) -> dict[str, list[float]]:
-    """history.csv back into lists per column (empty cells dropped)."""
+def parse_history_csv(text: str) -> dict[str, list[float]]:
+    """history.csv text back into lists per column (empty cells dropped)."""
     history: dict[str, list[float]] = {}
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            for column, value in row.items():
-                if column != "epoch" and value:
-                    history.setdefault(column, []).append(float(value))
+    for row in csv.DictReader(io.StringIO(text)):
+        for column, value in row.items():
+            if column != "epoch" and value:
+                history.setdefault(column, []).append(float(value))
     return history
-
-
-def new_run_dir(runs_dir: Path, name: str) -> Path:
-    """A fresh `runs_dir/<YYYYmmdd-HHMMSS>-<name>` folder (suffixed -2, -3... if taken)."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
-    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
-    runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        candidate = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise RunError(f"could not create a new run folder under {runs_dir}")
-
-
-def require_file(run_dir: Path, name: str, what: str) -> Path:
-    """run_dir/name, or a RunError saying the run is missing or incomplete."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunError(f"run {run_dir} does not exist; `fashion-mlp runs` lists the runs")
-    path = run_dir / name
-    if not path.is_file():
-        raise RunError(f"run {run_dir} has no {name} ({what}); it is incomplete or not a run")
-    return path
-
-
-def read_json(run_dir: Path, name: str, what: str) -> dict[str, Any]:
-    """A JSON file of a run, with a RunError when it is missing or corrupt."""
-    path = require_file(run_dir, name, what)
-    try:
-        return json.loads(path.read_text())
-    except ValueError as error:
-        raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
-
-
-RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
-
-
-def run_row(run_dir: Path) -> dict[str, Any] | None:
-    """One run's line in `fashion-mlp runs`, or None when the folder is not a run."""
-    import tomllib
-
-    try:
-        config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    model = config.get("model", {})
-    architecture = (
-        model.get("user_model")
-        or "-".join(["in", *map(str, model.get("hidden", [])), "out"])
-        + f" {model.get('activation', '')}"
-    )
-    row = {
-        "name": run_dir.name,
-        "date": datetime.fromtimestamp((run_dir / "config.toml").stat().st_mtime).strftime(
-            "%Y-%m-%d %H:%M"
-        ),
-        "architecture": architecture.strip(),
-        "epochs": None, "test_accuracy": None, "train_seconds": None, "status": "finished",
-    }  # fmt: skip
-    try:
-        metrics = json.loads((run_dir / "metrics.json").read_text())
-        row |= {
-            "epochs": metrics.get("epochs_run"),
-            "test_accuracy": metrics.get("test_accuracy"),
-            "train_seconds": metrics.get("timings", {}).get("train_seconds"),
-        }
-    except (OSError, ValueError):
-        state_path = run_dir / CHECKPOINT_STATE
-        done = json.loads(state_path.read_text())["epoch"] if state_path.is_file() else 0
-        row |= {"epochs": done, "status": "unfinished"}
-    return row
-
-
-def list_runs(runs_dir: Path, sort_by: str = "date", descending: bool = False) -> list[dict]:
-    """Every run under runs_dir as a row of RUN_COLUMNS (+ status), sorted by one column."""
-    if sort_by not in RUN_COLUMNS:
-        raise RunError(f"cannot sort by {sort_by!r}; expected one of {', '.join(RUN_COLUMNS)}")
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return []
-    rows = [
-        row for child in sorted(runs_dir.iterdir()) if child.is_dir() and (row := run_row(child))
-    ]
-    present = [row for row in rows if row[sort_by] is not None]
-    missing = [row for row in rows if row[sort_by] is None]
-    return sorted(present, key=lambda row: row[sort_by], reverse=descending) + missing

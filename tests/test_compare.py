@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 from PIL import Image
 from test_report import assert_self_contained, embedded_images, make_fake_run, parse
 
-from fashion_mlp.cli import compare as compare_cli
-from fashion_mlp.compare import (
+from fashion_mlp.cli import main
+from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.reports.compare import (
     comparison_html,
     comparison_table,
     differing_settings,
-    load_run_summary,
+    load_compared_run,
     validation_curves_figure,
 )
-from fashion_mlp.errors import ConfigError, RunError
 
 
 @pytest.fixture
@@ -36,7 +34,7 @@ def two_runs(tmp_path):
 
 
 def test_differing_settings_lists_exactly_the_settings_that_differ(two_runs):
-    runs = [load_run_summary(run) for run in two_runs]
+    runs = [load_compared_run(run) for run in two_runs]
     assert differing_settings(runs) == {
         "optimizer.learning_rate": [0.01, 0.1],
         "training.epochs": [3, 5],
@@ -46,7 +44,7 @@ def test_differing_settings_lists_exactly_the_settings_that_differ(two_runs):
 
 def test_differing_settings_of_identical_configs_is_empty(tmp_path):
     runs = [
-        load_run_summary(make_fake_run(tmp_path, folder, figures=False)[0])
+        load_compared_run(make_fake_run(tmp_path, folder, figures=False)[0])
         for folder in ("a-seed", "b-seed")
     ]
     assert differing_settings(runs) == {}
@@ -56,12 +54,12 @@ def test_a_setting_only_one_run_has_differs(two_runs):
     second = two_runs[1]
     config = (second / "config.toml").read_text()
     (second / "config.toml").write_text(config + "\n[schedule]\nwarmup = 2\n")
-    runs = [load_run_summary(run) for run in two_runs]
+    runs = [load_compared_run(run) for run in two_runs]
     assert differing_settings(runs)["schedule.warmup"] == [None, 2]
 
 
 def test_comparison_table_has_settings_and_metrics_per_run(two_runs):
-    runs = [load_run_summary(run) for run in two_runs]
+    runs = [load_compared_run(run) for run in two_runs]
     rows = comparison_table(runs)
     assert [row["run"] for row in rows] == [run.name for run in two_runs]
     assert [row["optimizer.learning_rate"] for row in rows] == [0.01, 0.1]
@@ -71,7 +69,7 @@ def test_comparison_table_has_settings_and_metrics_per_run(two_runs):
 
 
 def test_validation_curves_overlay_runs_that_have_validation(two_runs):
-    runs = [load_run_summary(run) for run in two_runs]
+    runs = [load_compared_run(run) for run in two_runs]
     fig = validation_curves_figure(runs)
     accuracy_ax, loss_ax = fig.axes[:2]
     assert [line.get_label() for line in accuracy_ax.lines] == [runs[0].name]
@@ -83,7 +81,7 @@ def test_validation_curves_overlay_runs_that_have_validation(two_runs):
 
 
 def test_comparison_page_is_self_contained(two_runs, tmp_path):
-    runs = [load_run_summary(run) for run in two_runs]
+    runs = [load_compared_run(run) for run in two_runs]
     page = comparison_html(runs, tmp_path / "compare.html").read_text(encoding="utf-8")
     parsed = assert_self_contained(page)
     assert len(embedded_images(parsed)) == 1
@@ -94,23 +92,18 @@ def test_comparison_page_is_self_contained(two_runs, tmp_path):
 
 def test_comparing_fewer_than_two_runs_is_a_config_error(two_runs):
     with pytest.raises(ConfigError, match="at least two"):
-        differing_settings([load_run_summary(two_runs[0])])
+        differing_settings([load_compared_run(two_runs[0])])
 
 
 def test_comparing_a_missing_run_is_a_run_error(tmp_path):
     with pytest.raises(RunError, match="does not exist"):
-        load_run_summary(tmp_path / "missing")
+        load_compared_run(tmp_path / "missing")
 
 
 def test_cli_compare_prints_differing_settings_and_metrics(two_runs, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps to the terminal width; keep names whole
-    parser = argparse.ArgumentParser()
-    compare_cli.register(parser.add_subparsers())
     page, plot = tmp_path / "page.html", tmp_path / "curves.png"
-    args = parser.parse_args(
-        ["compare", *map(str, two_runs), "--html", str(page), "--plot", str(plot)]
-    )
-    assert args.handler(args) == 0
+    assert main(["compare", *map(str, two_runs), "--html", str(page), "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     for expected in (
         *(run.name for run in two_runs),

@@ -11,8 +11,9 @@ import pytest
 from conftest import synthetic_dataset
 
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
-from fashion_mlp.compiled_engine import chunked_batches, epoch_order, fit_compiled
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.training.compiled import chunked_batches, fit_compiled
+from fashion_mlp.training.seeding import epoch_order
 
 BATCH = 16
 ENGINES = ("keras", "compiled")
@@ -249,8 +250,9 @@ def test_mismatched_data_is_a_clear_error():
 def real_test_accuracy(data, engine: str, seed: int, epochs: int) -> float:
     """The notebook's network trained on the real data with `engine`; its test accuracy."""
     from fashion_mlp import fit
-    from fashion_mlp.models import MLPSpec, build_model
-    from fashion_mlp.optimizers import compile_model
+    from fashion_mlp.config import MLPSpec
+    from fashion_mlp.models import build_model
+    from fashion_mlp.training.optimizers import compile_model
 
     keras.utils.set_random_seed(seed)
     model = build_model(MLPSpec(), style="functional", data=data)

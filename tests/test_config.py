@@ -14,8 +14,8 @@ from fashion_mlp.config import (
 from fashion_mlp.errors import ConfigError
 
 
-def test_seed_preset_is_the_notebook_experiment():
-    config = build_config(preset("seed"))
+def test_notebook_preset_is_the_notebook_experiment():
+    config = build_config(preset("notebook"))
     assert config.model.spec.hidden == (64, 32)
     assert config.model.spec.activation == "tanh"
     assert config.model.style == "sequential"
@@ -39,12 +39,13 @@ def test_toml_round_trip(tmp_path):
 
 
 def test_layers_replace_only_the_keys_they_name():
-    config = build_config(preset("seed"), {"training": {"epochs": 3}}, {"training": {"seed": 7}})
+    layers = {"training": {"epochs": 3}}, {"training": {"seed": 7}}
+    config = build_config(preset("notebook"), *layers)
     assert (config.training.epochs, config.training.seed, config.training.batch_size) == (3, 7, 16)
 
 
 def test_other_optimizers_do_not_inherit_sgd_momentum():
-    config = build_config(preset("seed"), {"optimizer": {"optimizer": "adam"}})
+    config = build_config(preset("notebook"), {"optimizer": {"optimizer": "adam"}})
     assert config.optimizer.momentum == 0.0 and not config.optimizer.nesterov
     rms = build_config({"optimizer": {"optimizer": "rmsprop", "momentum": 0.5}})
     assert rms.optimizer.momentum == 0.5
@@ -69,7 +70,19 @@ def test_int_accepted_for_float():
         ({"optimizer": {"learning_rate": -0.1}}, r"learning_rate = -0.1: expected > 0"),
         ({"data": {"train_limit": -1}}, r"train_limit and test_limit"),
         ({"model": {"hidden": []}}, r"\[model\] hidden"),
-        ({"model": {"activation": "nope"}}, r"\[model\] activation"),
+        ({"model": {"activation": ""}}, r"\[model\] activation"),
+        ({"model": {"input_shape": [784]}}, r"\[model\] input_shape = \[784\]: .*data set"),
+        ({"model": {"style": "keras2"}}, r"\[model\] style = 'keras2'"),
+        ({"training": {"seed": -1}}, r"seed = -1: expected 0 <= seed <= 4294967295"),
+        ({"training": {"seed": 2**32}}, r"seed = 4294967296"),
+        ({"optimizer": {"learning_rate": float("inf")}}, r"learning_rate = inf: expected a finite"),
+        ({"optimizer": {"learning_rate": float("nan")}}, r"learning_rate = nan: expected a finite"),
+        ({"optimizer": {"momentum": 1.0}}, r"\[optimizer\] momentum = 1.0: expected"),
+        ({"optimizer": {"optimizer": "adam", "momentum": 0.9}}, r"only sgd and rmsprop take"),
+        ({"optimizer": {"beta_1": 0.5}}, r"beta_1 = 0.5 with optimizer = 'sgd'"),
+        ({"optimizer": {"optimizer": "adam", "nesterov": True}}, r"only sgd takes nesterov"),
+        ({"optimizer": {"warmup_steps": 5}}, r"warmup_steps = 5 with schedule = 'constant'"),
+        ({"optimizer": {"schedule": "cosine", "decay": 0.1}}, r"use one or the other"),
         ({"model": {"units": 3}}, r"\[model\]"),
         ({"data": "fashion"}, r"\[data\] must be a table"),
     ],
@@ -80,8 +93,29 @@ def test_bad_values_are_named(layer, message):
 
 
 def test_unknown_preset():
-    with pytest.raises(ConfigError, match="preset 'fast' is unknown; expected one of seed, smoke"):
+    with pytest.raises(ConfigError, match="preset 'fast' is unknown; expected one of notebook"):
         preset("fast")
+
+
+def test_the_old_preset_name_says_the_new_one():
+    with pytest.raises(ConfigError, match="preset 'seed' is now called 'notebook'"):
+        preset("seed")
+
+
+def test_config_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        read_toml(path)
+
+
+def test_numpy_numbers_are_accepted():
+    import numpy as np
+
+    layer = {"training": {"epochs": np.int64(3)}, "optimizer": {"momentum": np.float32(0.5)}}
+    config = build_config(layer)
+    assert config.training.epochs == 3 and type(config.training.epochs) is int
+    assert config.optimizer.momentum == 0.5
 
 
 def test_bad_toml_file(tmp_path):
@@ -93,5 +127,5 @@ def test_bad_toml_file(tmp_path):
         read_toml(tmp_path / "missing.toml")
 
 
-def test_defaults_equal_the_seed_preset():
-    assert build_config(preset("seed")) == ExperimentConfig()
+def test_defaults_equal_the_notebook_preset():
+    assert build_config(preset("notebook")) == ExperimentConfig()

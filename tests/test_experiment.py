@@ -14,7 +14,7 @@ from PIL import Image
 from fashion_mlp.cli import main
 from fashion_mlp.config import build_config, preset
 from fashion_mlp.experiment import resume_experiment, run_experiment
-from fashion_mlp.runs import list_runs, read_history
+from fashion_mlp.runs import RunDir, list_runs
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "metrics.json", "summary.txt")
 
@@ -48,7 +48,7 @@ def test_smoke_cli_end_to_end(idx_data, tmp_path, capsys):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.5  # synthetic bands are easy to learn
     assert metrics["epochs_run"] == 2 and metrics["parameters"] == 784 * 32 + 32 + 32 * 10 + 10
-    assert len(read_history(run_dir / "history.csv")["loss"]) == 2
+    assert len(RunDir(run_dir).read_history()["loss"]) == 2
 
     assert main(["evaluate", str(run_dir), "--json"]) == 0
     evaluated = json.loads(capsys.readouterr().out)

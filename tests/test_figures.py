@@ -9,8 +9,8 @@ from matplotlib.colors import to_hex
 from PIL import Image
 from test_report import fake_history, fake_metrics, fake_probabilities
 
-from fashion_mlp import figures
 from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.reports import figures
 
 RUN_FIGURES = {
     "samples.png",

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from conftest import synthetic_dataset
 
+from fashion_mlp.config import OPTIMIZERS, MLPSpec
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.models import MLPSpec, build_model
-from fashion_mlp.optimizers import OPTIMIZERS, compile_model, learning_rate_at
+from fashion_mlp.models import build_model
+from fashion_mlp.training.optimizers import compile_model, learning_rate_at
 
 KERAS_CLASSES = {
     "sgd": keras.optimizers.SGD,
@@ -49,7 +50,7 @@ def test_legacy_decay_follows_the_optimizers_update_count(small_data):
 
 
 def test_legacy_decay_cannot_be_combined_with_another_schedule(small_data):
-    with pytest.raises(ConfigError, match="decay=0.001 with schedule='cosine'"):
+    with pytest.raises(ConfigError, match="decay = 0.001 with schedule = 'cosine'"):
         compile_model(tiny_model(small_data), decay=1e-3, schedule="cosine", total_steps=10)
 
 
@@ -78,7 +79,7 @@ def test_unknown_optimizer_lists_the_valid_names(small_data):
 
 
 def test_momentum_for_an_optimizer_without_it_is_an_error(small_data):
-    with pytest.raises(ConfigError, match="momentum=0.9 with optimizer='adam'"):
+    with pytest.raises(ConfigError, match="momentum = 0.9 with optimizer = 'adam'"):
         compile_model(tiny_model(small_data), optimizer="adam", momentum=0.9)
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_mlp.classify import classify
 from fashion_mlp.config import build_config, preset
 from fashion_mlp.experiment import run_experiment
+from fashion_mlp.inference.predict_inputs import predict_inputs
 
 pytestmark = pytest.mark.realdata
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture(scope="module")
 def one_epoch_run(real_data, tmp_path_factory):
     """The seed network trained for one epoch on the real data (compiled engine)."""
-    config = build_config(preset("seed"), {"training": {"epochs": 1}})
+    config = build_config(preset("notebook"), {"training": {"epochs": 1}})
     return run_experiment(config, tmp_path_factory.mktemp("runs"))
 
 
@@ -31,7 +31,7 @@ def test_one_epoch_of_the_seed_network_reaches_80_percent(one_epoch_run):
 
 def confident_item(run, data) -> int:
     """A test item the model gets right with high confidence, away from the frame's edges."""
-    _, results = classify(run.run_dir, test_indices=range(200))
+    _, results = predict_inputs(run.run_dir, test_indices=range(200))
     for index, item in enumerate(results):
         rows = np.flatnonzero(data.x_test[index].max(axis=1) > 30)
         inside = rows.min() > 0 and rows.max() < 27
@@ -64,7 +64,7 @@ def test_generated_images_of_a_test_item_are_classified_like_it(one_epoch_run, r
         path = tmp_path / f"{name}.png"
         image.save(path)
         files.append(path)
-    _, results = classify(one_epoch_run.run_dir, test_indices=[index], files=files)
+    _, results = predict_inputs(one_epoch_run.run_dir, test_indices=[index], files=files)
     expected = results[0].probabilities.argmax()
     for result in results[1:]:
         assert result.error is None, result.error
@@ -78,7 +78,8 @@ def test_broken_files_get_clear_errors_and_do_not_stop_others(one_epoch_run, tmp
     noise = np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)
     Image.fromarray(noise).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:2000])
-    _, results = classify(one_epoch_run.run_dir, test_indices=[0], files=[text, empty, truncated])
+    files = [text, empty, truncated]
+    _, results = predict_inputs(one_epoch_run.run_dir, test_indices=[0], files=files)
     assert results[0].error is None
     assert "not an image" in results[1].error
     assert "empty" in results[2].error
@@ -90,7 +91,7 @@ def test_seed_preset_accuracy_over_three_seeds(real_data, tmp_path):
     """The notebook got 86.5-87.1 %: seed 0 must reach 86.0 %, the mean of seeds 0-2 86.5 %."""
     accuracies = []
     for seed in (0, 1, 2):
-        config = build_config(preset("seed"), {"training": {"seed": seed}})
+        config = build_config(preset("notebook"), {"training": {"seed": seed}})
         config = dataclasses.replace(config, name=f"seed{seed}")
         accuracies.append(run_experiment(config, tmp_path).metrics["test_accuracy"])
     assert accuracies[0] >= 0.860, accuracies

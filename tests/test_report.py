@@ -6,7 +6,6 @@ synthetic data and synthetic model outputs) for the figures, report and compare 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import json
@@ -21,10 +20,10 @@ from conftest import synthetic_dataset
 from PIL import Image
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from fashion_mlp.cli import report as report_cli
+from fashion_mlp.cli import main
 from fashion_mlp.errors import RunError
-from fashion_mlp.figures import write_run_figures
-from fashion_mlp.report import build_report
+from fashion_mlp.reports.figures import write_run_figures
+from fashion_mlp.reports.run_page import write_run_page
 
 CONFIG_TEMPLATE = """\
 name = "{name}"
@@ -232,7 +231,7 @@ def fake_run_with_figures(tmp_path):
 
 def test_report_is_self_contained_and_embeds_every_figure(fake_run_with_figures):
     run_dir = fake_run_with_figures[0]
-    page = build_report(run_dir).read_text(encoding="utf-8")
+    page = write_run_page(run_dir).read_text(encoding="utf-8")
     parsed = assert_self_contained(page)
     images = embedded_images(parsed)
     assert len(images) == len(list(run_dir.glob("*.png"))) == 7
@@ -241,7 +240,7 @@ def test_report_is_self_contained_and_embeds_every_figure(fake_run_with_figures)
 
 def test_report_holds_config_summary_provenance_environment_history_and_metrics(fake_run):
     run_dir, data, history, metrics, _ = fake_run
-    text = " ".join(parse(build_report(run_dir).read_text(encoding="utf-8")).text)
+    text = " ".join(parse(write_run_page(run_dir).read_text(encoding="utf-8")).text)
     assert run_dir.name in text
     assert "learning_rate" in text and "tanh" in text  # config
     assert "Total params: 52,650" in text  # summary.txt
@@ -254,7 +253,7 @@ def test_report_holds_config_summary_provenance_environment_history_and_metrics(
 
 def test_report_confusion_table_matches_metrics(fake_run):
     run_dir, data, _, metrics, _ = fake_run
-    parsed = parse(build_report(run_dir).read_text(encoding="utf-8"))
+    parsed = parse(write_run_page(run_dir).read_text(encoding="utf-8"))
     header, *rows = next(table for table in parsed.tables if table[0][0] == "true \\ predicted")
     assert header[1:] == list(data.class_names)
     assert [row[0] for row in rows] == list(data.class_names)
@@ -263,7 +262,7 @@ def test_report_confusion_table_matches_metrics(fake_run):
 
 def test_report_escapes_run_text(tmp_path):
     run_dir = make_fake_run(tmp_path, figures=False, activation="<script>alert(1)</script>")[0]
-    page = build_report(run_dir).read_text(encoding="utf-8")
+    page = write_run_page(run_dir).read_text(encoding="utf-8")
     assert "<script" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -272,7 +271,7 @@ def test_report_notes_missing_optional_files(fake_run):
     run_dir = fake_run[0]
     for name in ("summary.txt", "history.csv"):
         (run_dir / name).unlink()
-    page = build_report(run_dir).read_text(encoding="utf-8")
+    page = write_run_page(run_dir).read_text(encoding="utf-8")
     assert "summary.txt not found" in page and "history.csv not found" in page
     assert "no figures" in page
 
@@ -282,25 +281,25 @@ def test_report_without_required_file_is_a_run_error(fake_run, missing):
     run_dir = fake_run[0]
     (run_dir / missing).unlink()
     with pytest.raises(RunError, match=missing):
-        build_report(run_dir)
+        write_run_page(run_dir)
     assert not (run_dir / "report.html").exists()
 
 
 def test_report_of_a_missing_folder_is_a_run_error(tmp_path):
     with pytest.raises(RunError, match="does not exist"):
-        build_report(tmp_path / "nope")
+        write_run_page(tmp_path / "nope")
 
 
 def test_corrupt_metrics_is_a_run_error(fake_run):
     run_dir = fake_run[0]
     (run_dir / "metrics.json").write_text("{not json")
     with pytest.raises(RunError, match="corrupt"):
-        build_report(run_dir)
+        write_run_page(run_dir)
 
 
 def test_report_of_a_run_without_validation_shows_training_columns_only(tmp_path):
     run_dir = make_fake_run(tmp_path, figures=False, validation_split=0.0)[0]
-    parsed = parse(build_report(run_dir).read_text(encoding="utf-8"))
+    parsed = parse(write_run_page(run_dir).read_text(encoding="utf-8"))
     header, *rows = next(table for table in parsed.tables if table[0][:2] == ["epoch", "loss"])
     assert "val_loss" not in header and "accuracy" in header
     assert [row[0] for row in rows] == ["1", "2", "3"]
@@ -310,10 +309,7 @@ def test_report_of_a_run_without_validation_shows_training_columns_only(tmp_path
 def test_cli_report_rebuilds_only_the_report(fake_run_with_figures, capsys):
     run_dir = fake_run_with_figures[0]
     before = {path.name: path.read_bytes() for path in run_dir.iterdir()}
-    parser = argparse.ArgumentParser()
-    report_cli.register(parser.add_subparsers())
-    args = parser.parse_args(["report", str(run_dir)])
-    assert args.handler(args) == 0
+    assert main(["report", str(run_dir)]) == 0
     assert capsys.readouterr().out.strip() == str(run_dir / "report.html")
     after = {path.name: path.read_bytes() for path in run_dir.iterdir()}
     assert set(after) == {*before, "report.html"}

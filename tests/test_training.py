@@ -6,10 +6,12 @@ import keras
 import numpy as np
 import pytest
 
+from fashion_mlp.config import MLPSpec
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.models import MLPSpec, build_model
-from fashion_mlp.optimizers import compile_model
-from fashion_mlp.training import fit, integer_labels, resolve_engine, split_validation
+from fashion_mlp.models import build_model
+from fashion_mlp.subsets import integer_labels, split_validation
+from fashion_mlp.training import fit, resolve_engine
+from fashion_mlp.training.optimizers import compile_model
 
 
 def test_validation_split_is_the_last_fraction_unshuffled():

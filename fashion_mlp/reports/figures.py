@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from fashion_mlp import runs
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.runs import atomic_path
 
 DPI = 110  # sharp enough to read 10 class names on a laptop screen, small enough to embed in HTML
 BAR_COLOR = "#8da0cb"  # muted blue for ordinary bars
@@ -34,7 +34,7 @@ PREDICTION_EXAMPLES = 4  # test images shown in a run's prediction.png: a glance
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     """Write `fig` to `path` as PNG atomically (temp file in the same folder, then rename)."""
-    with runs.atomic_path(Path(path)) as temporary:
+    with atomic_path(Path(path)) as temporary:
         fig.savefig(temporary, format="png", dpi=DPI)
     fig.clear()  # release the artists: a Figure made without pyplot has nothing else to close
     return Path(path)

@@ -17,7 +17,12 @@ import keras
 import numpy as np
 
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.training import seed_random_layers
+from fashion_mlp.training.keras_internals import (
+    build_for_training,
+    compile_identity,
+    stateless_step,
+)
+from fashion_mlp.training.seeding import epoch_order, seed_random_layers
 
 TARGET_STEPS_PER_CHUNK = 256  # ~15 ms of the notebook's model on 2 cores: smooth progress
 MAX_CHUNKS_PER_EPOCH = 20  # a chunk costs one dispatch and sync: 13 per epoch measured no slower
@@ -63,7 +68,7 @@ def fit_compiled(
     if validation_data is not None:
         x_val, y_val = validation_data
         validation = jax.device_put(x_val), jax.device_put(y_val)
-    model._symbolic_build(data_batch=(x_device[:1], y_device[:1]))  # builds metrics, optimizer
+    build_for_training(model, x_device[:1], y_device[:1])  # creates metrics, optimizer state
     steps = _compiled_steps(model)
 
     num_samples = len(x_device)
@@ -116,7 +121,7 @@ def fit_compiled(
 def evaluate_compiled(model: keras.Model, x, y, *, batch_size: int) -> dict[str, float]:
     """The compiled metrics (loss, accuracy, ...) on (x, y), as `model.evaluate` reports them."""
     x, y = jax.device_put(x), jax.device_put(y)
-    model._symbolic_build(data_batch=(x[:1], y[:1]))
+    build_for_training(model, x[:1], y[:1])
     steps = _compiled_steps(model)
     model.reset_metrics()
     trainable, non_trainable, _ = _model_state(model)
@@ -132,11 +137,6 @@ def last_logs(chunk_logs: dict) -> dict:
     """The logs after a chunk's last step: floats, or arrays for non-scalar metrics."""
     logs = {name: np.asarray(values[-1]) for name, values in chunk_logs.items()}
     return {name: value.item() if value.size == 1 else value for name, value in logs.items()}
-
-
-def epoch_order(num_samples: int, seed: int, epoch: int) -> np.ndarray:
-    """The shuffled sample order of one epoch: a function of the seed and the epoch only."""
-    return np.random.default_rng([seed, epoch]).permutation(num_samples).astype(np.int32)
 
 
 def chunked_batches(order: np.ndarray, batch_size: int, chunks: int) -> list[np.ndarray]:
@@ -166,13 +166,13 @@ def chunk_length(full_steps: int, chunks: int) -> int:
 def _compiled_steps(model: keras.Model) -> _CompiledSteps:
     """The model's jitted train/test scans, built once per `model.compile`."""
     cached = _STEPS_CACHE.get(model)
-    if cached is not None and cached.compile_config is model._compile_config:
+    if cached is not None and cached.compile_config is compile_identity(model):
         return cached
     model_ref = weakref.ref(model)  # the cache must not keep its key alive
 
     def scan(step_name):
         def run(state, x, y, batch_indices):
-            step_function = getattr(model_ref(), step_name)
+            step_function = stateless_step(model_ref(), step_name)
 
             def one_batch(state, indices):
                 logs, state = step_function(state, (x[indices], y[indices]))
@@ -182,7 +182,7 @@ def _compiled_steps(model: keras.Model) -> _CompiledSteps:
 
         return jax.jit(run)
 
-    steps = _CompiledSteps(model._compile_config, scan("train_step"), scan("test_step"))
+    steps = _CompiledSteps(compile_identity(model), scan("train_step"), scan("test_step"))
     _STEPS_CACHE[model] = steps
     return steps
 

@@ -1,109 +1,25 @@
-"""Fast inference for a trained model: class probabilities and top-k classes of raw images.
+"""Forward passes of a trained model for inference, fastest first.
 
-Three forward passes, fastest first: plain NumPy for a chain of Flatten, Rescaling,
-Normalization, Dense, BatchNormalization, Activation and Dropout layers (weights extracted
-once); a jitted `stateless_call` padded to a few fixed batch sizes (any model, JAX backend);
-`model.predict` on other backends. The weights are captured when the Predictor is made.
+Plain NumPy for a chain of Flatten, Rescaling, Normalization, Dense, BatchNormalization,
+Activation and Dropout layers (weights extracted once); a jitted `stateless_call` padded to a
+few fixed batch sizes (any model, JAX backend); `model.predict` on other backends.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import keras
 import numpy as np
 
-from fashion_mlp.errors import ConfigError, RunError
-from fashion_mlp.models import model_input_shape, output_kind
-
 Forward = Callable[[np.ndarray], np.ndarray]
 
 BATCH_BUCKETS = (1, 16, 256, 4096)  # jitted batch sizes: pad to the next, so only 4 compilations
-MODEL_FILE, METRICS_FILE = "model.keras", "metrics.json"
 
 
-class Predictor:
-    """Class probabilities and top-k predictions of one model, for raw uint8 images."""
-
-    def __init__(self, model: keras.Model, class_names: Sequence[str]):
-        self.model = model
-        self.class_names = tuple(class_names)
-        self.input_shape = model_input_shape(model)
-        self._outputs_logits = output_kind(model, len(self.class_names)) == "logits"
-        self._forward = numpy_forward(model) or jax_forward(model) or keras_forward(model)
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> Predictor:
-        """The Predictor of a run directory: its model.keras and metrics.json's class names."""
-        run_dir = Path(run_dir)
-        class_names = read_class_names(run_dir / METRICS_FILE)
-        return cls(load_run_model(run_dir / MODEL_FILE), class_names)
-
-    def predict_proba(self, images) -> np.ndarray:
-        """Class probabilities (n, num_classes) of raw images (n, 28, 28), or of one (28, 28)."""
-        batch = self._as_batch(images)
-        outputs = np.asarray(self._forward(batch), dtype=np.float32)
-        return softmax(outputs) if self._outputs_logits else outputs
-
-    def top_k(self, images, k: int = 3) -> list[list[tuple[str, float]]]:
-        """For each image, its k most probable (class name, probability), most probable first."""
-        return [top_classes(row, self.class_names, k) for row in self.predict_proba(images)]
-
-    def _as_batch(self, images) -> np.ndarray:
-        batch = np.asarray(images)
-        if batch.shape == self.input_shape:
-            batch = batch[None]
-        if batch.shape[1:] != self.input_shape:
-            raise ConfigError(
-                f"images of shape {batch.shape}: expected {self.input_shape} for one image or "
-                f"(n, {', '.join(map(str, self.input_shape))}) for a batch of raw pixels"
-            )
-        return batch
-
-
-def top_classes(probabilities, class_names, k: int) -> list[tuple[str, float]]:
-    """The k most probable (class name, probability) of one probability row, most probable first."""
-    if not isinstance(k, int) or not 1 <= k <= len(class_names):
-        raise ConfigError(f"k={k!r}: expected an integer from 1 to {len(class_names)}")
-    best = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
-    return [(class_names[index], float(probabilities[index])) for index in best]
-
-
-def read_class_names(path: Path) -> list[str]:
-    """The class names stored in a run's metrics.json."""
-    try:
-        names = json.loads(path.read_text())["class_names"]
-    except FileNotFoundError:
-        raise RunError(
-            f"{path} not found: is {path.parent} a finished run directory? "
-            "Train one with `fashion-mlp train` or pass the folder of a run that completed"
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise RunError(
-            f"{path} is unreadable or has no class_names ({error}); re-run `fashion-mlp train` "
-            "to write it again"
-        ) from None
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise RunError(f"{path}: class_names must be a list of strings, found {names!r}")
-    return names
-
-
-def load_run_model(path: Path) -> keras.Model:
-    """Load a run's model.keras in safe mode, as a RunError when it is missing or corrupt."""
-    if not path.is_file():
-        raise RunError(
-            f"{path} not found: the run in {path.parent} has no trained model; "
-            "train again with `fashion-mlp train` (or resume it)"
-        )
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises many kinds for a damaged zip or config
-        raise RunError(
-            f"{path} could not be loaded ({type(error).__name__}: {error}); the file is corrupt "
-            "or from an incompatible version: train the run again with `fashion-mlp train`"
-        ) from None
+def fastest_forward(model: keras.Model) -> Forward:
+    """The fastest forward pass that can run `model` (NumPy, then jitted JAX, then Keras)."""
+    return numpy_forward(model) or jax_forward(model) or keras_forward(model)
 
 
 def keras_forward(model: keras.Model) -> Forward:

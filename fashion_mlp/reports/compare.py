@@ -12,24 +12,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.figures import figure_png, new_figure
-from fashion_mlp.report import (
-    flatten,
-    html_figure,
-    html_page,
-    html_table,
-    note,
-    read_config,
-    read_history,
-    read_metrics,
-    write_page,
-)
+from fashion_mlp.reports.figures import figure_png, new_figure
+from fashion_mlp.reports.html import flatten, html_figure, html_page, html_table, note, write_page
+from fashion_mlp.runs import RunDir
 
 METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs", "train_seconds")
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class ComparedRun:
     """What comparing needs from one run: its config, metrics and history (columns per epoch)."""
 
     run_dir: Path
@@ -42,18 +33,18 @@ class RunSummary:
         return self.run_dir.name
 
 
-def load_run_summary(run_dir: str | os.PathLike) -> RunSummary:
+def load_compared_run(run_dir: str | os.PathLike) -> ComparedRun:
     """Read a run's config, metrics and (when present) history."""
-    path = Path(run_dir)
-    return RunSummary(path, read_config(path), read_metrics(path), read_history(path))
+    run = RunDir(run_dir)
+    return ComparedRun(run.path, run.read_config_table(), run.read_metrics(), run.read_history())
 
 
-def _check_runs(runs: Sequence[RunSummary]) -> None:
+def _check_runs(runs: Sequence[ComparedRun]) -> None:
     if len(runs) < 2:
         raise ConfigError(f"got {len(runs)} run(s) to compare; expected at least two run folders")
 
 
-def differing_settings(runs: Sequence[RunSummary]) -> dict[str, list]:
+def differing_settings(runs: Sequence[ComparedRun]) -> dict[str, list]:
     """Dotted config keys whose value differs between runs -> value per run (None: unset)."""
     _check_runs(runs)
     flat = [flatten(run.config) for run in runs]
@@ -62,7 +53,7 @@ def differing_settings(runs: Sequence[RunSummary]) -> dict[str, list]:
     return {key: row for key, row in values.items() if any(v != row[0] for v in row[1:])}
 
 
-def run_metrics(run: RunSummary) -> dict[str, object]:
+def run_metrics(run: ComparedRun) -> dict[str, object]:
     """Test accuracy, test loss, epochs run and training seconds of one run (None when unknown)."""
     epochs = run.metrics.get("epochs_run")
     if epochs is None and run.history:
@@ -75,7 +66,7 @@ def run_metrics(run: RunSummary) -> dict[str, object]:
     }
 
 
-def comparison_table(runs: Sequence[RunSummary]) -> list[dict[str, object]]:
+def comparison_table(runs: Sequence[ComparedRun]) -> list[dict[str, object]]:
     """One row per run: its name, each differing setting, then the metrics in METRIC_COLUMNS."""
     settings = differing_settings(runs)
     return [
@@ -88,19 +79,19 @@ def comparison_table(runs: Sequence[RunSummary]) -> list[dict[str, object]]:
     ]
 
 
-def _validation_series(run: RunSummary, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _validation_series(run: ComparedRun, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
     values = np.asarray(run.history.get(f"val_{metric}", []), dtype=float)
     if values.size == 0 or np.all(np.isnan(values)):
         return None
     return np.arange(1, values.size + 1), values
 
 
-def runs_without_validation(runs: Sequence[RunSummary]) -> list[str]:
+def runs_without_validation(runs: Sequence[ComparedRun]) -> list[str]:
     """Names of the runs whose history has no validation accuracy (nothing to overlay)."""
     return [run.name for run in runs if _validation_series(run, "accuracy") is None]
 
 
-def validation_curves_figure(runs: Sequence[RunSummary]) -> Figure:
+def validation_curves_figure(runs: Sequence[ComparedRun]) -> Figure:
     """Validation accuracy and loss per epoch, one line per run, in two panels."""
     _check_runs(runs)
     fig = new_figure(11, 4.5)
@@ -123,7 +114,7 @@ def validation_curves_figure(runs: Sequence[RunSummary]) -> Figure:
     return fig
 
 
-def comparison_html(runs: Sequence[RunSummary], path: str | os.PathLike) -> Path:
+def comparison_html(runs: Sequence[ComparedRun], path: str | os.PathLike) -> Path:
     """Write a self-contained HTML page comparing the runs (settings, metrics, curves)."""
     settings = differing_settings(runs)
     names = [run.name for run in runs]

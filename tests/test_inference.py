@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from conftest import synthetic_dataset
 
-import fashion_mlp.predictor as predictor_module
+import fashion_mlp.inference.forward as forward_module
+from fashion_mlp.config import MLPSpec
 from fashion_mlp.errors import ConfigError, RunError
-from fashion_mlp.models import MLPSpec, build_model
-from fashion_mlp.predictor import Predictor, numpy_forward
+from fashion_mlp.inference.forward import numpy_forward
+from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.models import build_model
 
 DATA = synthetic_dataset(300, 50, seed=4)
 TOLERANCE = 1e-5
@@ -45,7 +47,7 @@ def test_layer_chains_take_the_numpy_path_and_subclassed_models_do_not():
     assert numpy_forward(trained_model("subclassed")) is None
 
 
-@pytest.mark.parametrize("activation", sorted(predictor_module.NUMPY_ACTIVATIONS))
+@pytest.mark.parametrize("activation", sorted(forward_module.NUMPY_ACTIVATIONS))
 def test_numpy_activations_match_keras(activation):
     model = trained_model(activation=activation)
     assert numpy_forward(model) is not None
@@ -68,7 +70,7 @@ def test_an_unsupported_layer_falls_back_to_the_jitted_call():
 
 
 def test_jitted_call_handles_batches_beyond_its_largest_bucket(monkeypatch):
-    monkeypatch.setattr(predictor_module, "BATCH_BUCKETS", (1, 4, 8))
+    monkeypatch.setattr(forward_module, "BATCH_BUCKETS", (1, 4, 8))
     model = trained_model("subclassed")
     predictor = Predictor(model, DATA.class_names)
     for count in (1, 3, 8, 21):
@@ -125,7 +127,9 @@ def test_load_reads_the_model_and_class_names_of_a_run(tmp_path):
 
 
 def test_load_of_a_missing_run_names_the_missing_file(tmp_path):
-    with pytest.raises(RunError, match=r"metrics\.json not found.*fashion-mlp train"):
+    with pytest.raises(
+        RunError, match=r"nowhere does not exist; `fashion-mlp runs` lists the runs"
+    ):
         Predictor.load(tmp_path / "nowhere")
 
 

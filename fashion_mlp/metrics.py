@@ -1,11 +1,11 @@
-"""Test-set metrics from predicted probabilities (metrics.json's fields) and their report."""
+"""Test-set metrics from predicted probabilities: metrics.json's accuracy, loss, confusion
+matrix and per-class scores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-from rich.table import Table
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from fashion_mlp.errors import ConfigError
@@ -54,31 +54,6 @@ def classification_metrics(
             "f1": float(macro[2]),
         },
     }
-
-
-def format_report(metrics: dict) -> Table:
-    """A rich table: accuracy and loss in the title, one row per class, the macro average last."""
-    table = Table(
-        title=(
-            f"Test accuracy {metrics['test_accuracy']:.2%}   loss {metrics['test_loss']:.4f}   "
-            f"({metrics['num_test']} images)"
-        )
-    )
-    table.add_column("class")
-    for column in ("precision", "recall", "F1", "support"):
-        table.add_column(column, justify="right")
-    for row in metrics["per_class"]:
-        table.add_row(
-            row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}",
-            str(row["support"]),
-        )  # fmt: skip
-    macro = metrics["macro_avg"]
-    table.add_section()
-    table.add_row(
-        "macro avg", f"{macro['precision']:.3f}", f"{macro['recall']:.3f}", f"{macro['f1']:.3f}",
-        str(metrics["num_test"]),
-    )  # fmt: skip
-    return table
 
 
 def _checked_probabilities(probabilities: np.ndarray, num_classes: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""A Keras callback that shows training progress with rich: a bar per epoch, then one line."""
+"""A Keras callback that shows training progress with rich: a bar per epoch (on a terminal
+only), then one line per epoch."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ SHOWN_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 class RichProgress(keras.callbacks.Callback):
-    """Per epoch: a transient bar with running loss and accuracy, then a summary line."""
+    """Per epoch: a transient bar with running loss and accuracy, then a summary line.
+
+    The bar is drawn only on a terminal: piped into a file, the output is the epoch lines alone.
+    """
 
     def __init__(self, console: Console | None = None):
         super().__init__()
@@ -21,8 +25,9 @@ class RichProgress(keras.callbacks.Callback):
         self.progress: Progress | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
         self.last_update = 0.0
+        if not self.console.is_terminal:
+            return
         self.progress = Progress(
             TextColumn(f"epoch {epoch + 1}/{self.params.get('epochs', '?')}"),
             BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[metrics]}"),

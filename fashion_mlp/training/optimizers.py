@@ -6,19 +6,18 @@ gives the same learning rate.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 
+from fashion_mlp.config import OptimizerConfig, optimizer_config
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.models import classify_outputs, probe_outputs
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
-SCHEDULES = ("constant", "cosine", "one_cycle")
 ONE_CYCLE_WARMUP_FRACTION = 0.3  # Smith's one-cycle rises for ~30 % of training
 ONE_CYCLE_START_DIVISOR = 25.0  # ...from lr / 25 (fast.ai's div_factor)
 ONE_CYCLE_FINAL_FRACTION = 1e-4  # ...and anneals to lr * 1e-4 (lr / 25 / 1e4 in fast.ai)
-MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")  # the Keras optimizers with a `momentum` argument
-BETA_OPTIMIZERS = ("adam", "adamw", "nadam")  # the ones with beta_1 / beta_2
 
 
 @keras.saving.register_keras_serializable(package="fashion_mlp")
@@ -55,24 +54,18 @@ class SparseCategoricalCrossentropyWithSmoothing(keras.losses.Loss):
 
 def compile_model(
     model: keras.Model,
-    optimizer: str = "sgd",  # the notebook's optimizer
-    learning_rate: float = 0.01,  # Keras's SGD default, which the notebook used
-    momentum: float = 0.0,  # Keras's default; the notebook's tuned cell used 0.9
-    nesterov: bool = False,  # Keras's default; the notebook's tuned cell used True
-    weight_decay: float = 0.0,  # decoupled weight decay; 0 = none (the notebook had none)
-    beta_1: float = 0.9,  # Keras's Adam default
-    beta_2: float = 0.999,  # Keras's Adam default
-    decay: float = 0.0,  # the Keras 2 argument (notebook: 1e-6); 0 = constant rate
-    schedule: str = "constant",  # the notebook's fixed learning rate
-    warmup_steps: int = 0,  # steps of linear warm-up for cosine; 0 = none
-    total_steps: int | None = None,  # training steps, needed by cosine and one_cycle
-    label_smoothing: float = 0.0,  # the notebook's plain cross-entropy
-    from_logits: bool | None = None,  # None = detect from the model's outputs
+    optimizer: str | OptimizerConfig = OptimizerConfig.optimizer,
+    *,
+    total_steps: int | None = None,
+    from_logits: bool | None = None,
     metrics=("accuracy",),
+    **settings,
 ) -> keras.Model:
     """Compile `model` with sparse categorical cross-entropy on integer labels; returns it.
 
-    `optimizer` is one of sgd, adam, adamw, rmsprop, nadam. `schedule`:
+    The settings and their defaults are `OptimizerConfig`'s (the notebook's SGD, learning
+    rate 0.01, momentum 0.9, Nesterov); momentum and Nesterov apply to sgd only, so another
+    optimizer starts without them. Schedules:
       - constant: `learning_rate` throughout, or, when `decay` > 0, Keras 2's legacy decay
         lr_t = learning_rate / (1 + decay * t) at update t (t = 0, 1, ...), which is exactly
         `InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)`;
@@ -81,25 +74,37 @@ def compile_model(
       - one_cycle: linear rise from learning_rate / 25 to learning_rate over `warmup_steps`
         (default 30 % of `total_steps`), then cosine down to learning_rate * 1e-4 (the
         learning-rate half of Smith's one-cycle policy; momentum is not cycled).
-    `from_logits=None` runs a small probe batch to see whether the model ends in a softmax.
+
+    Args:
+        model: the Keras model to compile.
+        optimizer: sgd, adam, adamw, rmsprop or nadam; or a whole OptimizerConfig.
+        total_steps: training steps (epochs x batches per epoch), needed by cosine and one_cycle.
+        from_logits: whether the model outputs logits; None = detect with a small probe batch.
+        metrics: Keras metrics to track.
+        **settings: any other OptimizerConfig field (learning_rate, momentum, nesterov,
+            weight_decay, beta_1, beta_2, decay, schedule, warmup_steps, label_smoothing).
+
+    Returns:
+        The model, compiled.
+
+    Raises:
+        ConfigError: for an unknown setting or a value out of range, naming it.
+
+    Example:
+        >>> compile_model(model, "sgd", learning_rate=0.01, momentum=0.9, nesterov=True)
+        >>> compile_model(model, "adamw", learning_rate=2e-3, schedule="one_cycle",
+        ...               total_steps=15 * 422)
     """
-    learning_rate_value = learning_rate_schedule(
-        learning_rate, schedule, decay=decay, warmup_steps=warmup_steps, total_steps=total_steps
-    )
-    keras_optimizer = make_optimizer(
-        optimizer,
-        learning_rate_value,
-        momentum=momentum,
-        nesterov=nesterov,
-        weight_decay=weight_decay,
-        beta_1=beta_1,
-        beta_2=beta_2,
-    )
+    if isinstance(optimizer, OptimizerConfig):
+        settings = dataclasses.asdict(optimizer) | settings
+    else:
+        settings = {"optimizer": optimizer, **settings}
+    config = optimizer_config(settings)
     if from_logits is None:
         from_logits = classify_outputs(probe_outputs(model)) == "logits"
     model.compile(
-        optimizer=keras_optimizer,
-        loss=make_loss(label_smoothing, from_logits),
+        optimizer=make_optimizer(config, learning_rate_schedule(config, total_steps)),
+        loss=make_loss(config.label_smoothing, from_logits),
         metrics=list(metrics),
     )
     return model
@@ -114,88 +119,41 @@ def make_loss(label_smoothing: float = 0.0, from_logits: bool = False) -> keras.
     return SparseCategoricalCrossentropyWithSmoothing(label_smoothing, from_logits=from_logits)
 
 
-def make_optimizer(
-    name: str,
-    learning_rate,
-    *,
-    momentum: float = 0.0,
-    nesterov: bool = False,
-    weight_decay: float = 0.0,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-) -> keras.optimizers.Optimizer:
-    """A Keras optimizer by name; settings an optimizer does not have are an error."""
-    if name not in OPTIMIZERS:
-        raise ConfigError(f"optimizer={name!r}: expected one of {', '.join(OPTIMIZERS)}")
-    if momentum and name not in MOMENTUM_OPTIMIZERS:
-        raise ConfigError(
-            f"momentum={momentum!r} with optimizer={name!r}: only "
-            f"{' and '.join(MOMENTUM_OPTIMIZERS)} take a momentum; remove it or change optimizer"
-        )
-    if nesterov and name != "sgd":
-        raise ConfigError(f"nesterov=True with optimizer={name!r}: only sgd takes nesterov")
-    if not 0 <= momentum < 1:
-        raise ConfigError(f"momentum={momentum!r}: expected a number in [0, 1)")
-    if weight_decay < 0:
-        raise ConfigError(f"weight_decay={weight_decay!r}: expected a number >= 0 (0 = none)")
-    decay_or_none = weight_decay or None  # None skips Keras's decay step entirely
-    if name == "sgd":
+def make_optimizer(config: OptimizerConfig, learning_rate) -> keras.optimizers.Optimizer:
+    """The Keras optimizer of a (validated) OptimizerConfig, at `learning_rate` (or schedule)."""
+    decay_or_none = config.weight_decay or None  # None skips Keras's decay step entirely
+    betas = {"beta_1": config.beta_1, "beta_2": config.beta_2}
+    if config.optimizer == "sgd":
         return keras.optimizers.SGD(
-            learning_rate, momentum=momentum, nesterov=nesterov, weight_decay=decay_or_none
-        )
-    if name == "rmsprop":
+            learning_rate, momentum=config.momentum, nesterov=config.nesterov,
+            weight_decay=decay_or_none,
+        )  # fmt: skip
+    if config.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(
-            learning_rate, momentum=momentum, weight_decay=decay_or_none
+            learning_rate, momentum=config.momentum, weight_decay=decay_or_none
         )
-    if name == "adamw":  # 0 here means none, not AdamW's own 0.004 default
-        return keras.optimizers.AdamW(
-            learning_rate, weight_decay=weight_decay, beta_1=beta_1, beta_2=beta_2
-        )
-    optimizer_class = keras.optimizers.Adam if name == "adam" else keras.optimizers.Nadam
-    return optimizer_class(learning_rate, beta_1=beta_1, beta_2=beta_2, weight_decay=decay_or_none)
+    if config.optimizer == "adamw":  # 0 here means none, not AdamW's own 0.004 default
+        return keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay, **betas)
+    optimizer_class = {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}
+    return optimizer_class[config.optimizer](learning_rate, weight_decay=decay_or_none, **betas)
 
 
-def learning_rate_schedule(
-    learning_rate: float,
-    schedule: str = "constant",
-    *,
-    decay: float = 0.0,
-    warmup_steps: int = 0,
-    total_steps: int | None = None,
-):
+def learning_rate_schedule(config: OptimizerConfig, total_steps: int | None = None):
     """The learning rate to give an optimizer: a float or a Keras schedule (see compile_model)."""
-    if not learning_rate > 0:
-        raise ConfigError(f"learning_rate={learning_rate!r}: expected a number > 0")
-    if schedule not in SCHEDULES:
-        raise ConfigError(f"schedule={schedule!r}: expected one of {', '.join(SCHEDULES)}")
-    if decay < 0:
-        raise ConfigError(f"decay={decay!r}: expected a number >= 0 (0 = no legacy decay)")
-    if warmup_steps < 0:
-        raise ConfigError(f"warmup_steps={warmup_steps!r}: expected an integer >= 0")
-    if schedule == "constant":
-        if warmup_steps:
-            raise ConfigError(
-                f"warmup_steps={warmup_steps} with schedule='constant': warm-up needs "
-                "schedule 'cosine' or 'one_cycle'"
-            )
-        if decay > 0:
+    if config.schedule == "constant":
+        if config.decay > 0:
             return keras.optimizers.schedules.InverseTimeDecay(
-                learning_rate, decay_steps=1, decay_rate=decay
+                config.learning_rate, decay_steps=1, decay_rate=config.decay
             )
-        return learning_rate
-    if decay > 0:
-        raise ConfigError(
-            f"decay={decay} with schedule={schedule!r}: the legacy decay is its own schedule; "
-            "use one or the other"
-        )
+        return config.learning_rate
     if total_steps is None or total_steps < 1:
         raise ConfigError(
-            f"schedule={schedule!r} needs total_steps (epochs x batches per epoch), "
+            f"schedule={config.schedule!r} needs total_steps (epochs x batches per epoch), "
             f"got {total_steps!r}"
         )
-    if schedule == "one_cycle":
-        return _one_cycle(learning_rate, warmup_steps, total_steps)
-    return _cosine(0.0, learning_rate, warmup_steps, total_steps, alpha=0.0)
+    if config.schedule == "one_cycle":
+        return _one_cycle(config.learning_rate, config.warmup_steps, total_steps)
+    return _cosine(0.0, config.learning_rate, config.warmup_steps, total_steps, alpha=0.0)
 
 
 def _one_cycle(learning_rate: float, warmup_steps: int, total_steps: int):

@@ -1,0 +1,18 @@
+"""`fashion-mlp evaluate RUN`: re-evaluate a saved model on its test set or another data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fashion_mlp.cli.tables import console, metrics_table
+from fashion_mlp.inference.evaluate import evaluate_run
+
+
+def run(args: argparse.Namespace) -> int:
+    metrics = evaluate_run(args.run_dir, getattr(args, "data.name"), getattr(args, "data.data_dir"))
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        console().print(metrics_table(metrics))
+    return 0

@@ -1,0 +1,55 @@
+"""`fashion-mlp train`: the notebook's experiment (or any configured one) in one command."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import keras
+
+from fashion_mlp.cli.options import config_from_args
+from fashion_mlp.cli.progress import RichProgress
+from fashion_mlp.cli.tables import console, metrics_table
+from fashion_mlp.experiment import resume_experiment, run_experiment
+from fashion_mlp.training import resolve_engine
+
+
+def run(args: argparse.Namespace) -> int:
+    out = console()
+    started: dict = {}
+
+    def on_start(run_dir, model, config):
+        started["run_dir"] = run_dir
+        model.summary(print_fn=lambda line, *a, **k: out.print(line))
+        engine = resolve_engine(config.training.engine)
+        automatic = config.training.engine == "auto"
+        chosen = f" (auto, on the {keras.backend.backend()} backend)" if automatic else ""
+        out.print(f"engine: {engine}{chosen}")
+        out.print(f"run folder: {run_dir}", soft_wrap=True)
+
+    progress = [RichProgress(out)]
+    try:
+        if args.resume:
+            result = resume_experiment(args.resume, callbacks=progress, on_start=on_start)
+        else:
+            config = config_from_args(args)
+            if args.name:
+                config = dataclasses.replace(config, name=args.name)
+            result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
+    except KeyboardInterrupt:
+        if "run_dir" in started:
+            out.print(
+                "interrupted: the last finished epoch is saved; continue with\n"
+                f"  fashion-mlp train --resume {started['run_dir']}",
+                soft_wrap=True,
+            )
+        raise
+    metrics = result.metrics
+    out.print(metrics_table(metrics))
+    out.print(
+        f"test accuracy {metrics['test_accuracy']:.2%} ({metrics['engine']} engine, "
+        f"{metrics['timings']['train_seconds']:.1f} s training)"
+    )
+    out.print(f"run folder: {result.run_dir}", soft_wrap=True)
+    out.print(f"report: {result.run_dir / 'report.html'}", soft_wrap=True)
+    return 0

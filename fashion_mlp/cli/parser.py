@@ -1,0 +1,206 @@
+"""The `fashion-mlp` command line: every subcommand's flags, and nothing else.
+
+Building the parser imports no Keras, JAX, scikit-learn or matplotlib (an import-linter
+contract holds it), so `--help` is instant. Each command's work is in `cli/commands/<name>.py`,
+imported by `main` only once that command runs. Options may come before or after positionals.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fashion_mlp import __version__
+from fashion_mlp.cli.options import (
+    add_data_arguments,
+    add_experiment_arguments,
+    add_model_arguments,
+    add_preset_arguments,
+)
+from fashion_mlp.runs import RUN_COLUMNS
+
+RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
+DEBUG_HELP = "show full tracebacks on errors (default: off)"
+
+
+class IntermixedArgumentParser(argparse.ArgumentParser):
+    """A subcommand parser that takes options before, between or after its positionals.
+
+    argparse stops filling positionals at the first option ("predict RUN --json IMAGE" would
+    leave IMAGE unrecognised); `parse_known_intermixed_args` does not. The guard keeps the
+    intermixed parse, which calls `parse_known_args` itself on Python 3.11/3.12, from recursing.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand; `args.command` names the one chosen."""
+    parser = argparse.ArgumentParser(
+        prog="fashion-mlp",
+        description="Train, evaluate, explain and serve MLP classifiers on Fashion-MNIST.",
+    )
+    parser.add_argument("--version", action="version", version=f"fashion-mlp {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=IntermixedArgumentParser
+    )
+    for add_command in (
+        add_data_command, add_summary_command, add_train_command, add_evaluate_command,
+        add_predict_command, add_runs_command, add_report_command, add_compare_command,
+    ):  # fmt: skip
+        subparser = add_command(commands)
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help=DEBUG_HELP)  # fmt: skip
+    return parser
+
+
+def add_runs_dir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-dir", type=Path, default=RUNS_DIR, metavar="FOLDER",
+        help=f"folder that holds the run folders (default: {RUNS_DIR})",
+    )  # fmt: skip
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON for programs (default: a table)"
+    )
+
+
+def add_data_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "data", help="show, verify and sample the data set",
+        description="Find (or download) the data set, verify its checksums and describe it.",
+    )  # fmt: skip
+    add_data_arguments(parser)
+    add_json_argument(parser)
+    parser.add_argument(
+        "--samples", type=Path, metavar="FILE.png",
+        help="write a grid of random training images titled with their classes (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--download", action="store_true",
+        help="download into the Keras cache even when another source has the files",
+    )  # fmt: skip
+    return parser
+
+
+def add_summary_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "summary", help="print a model's layers, trainable parameters and size",
+        description="Print the Keras summary of the model the flags describe, its number of "
+        "trainable parameters and the size of its saved .keras file. Needs no data set.",
+    )  # fmt: skip
+    add_preset_arguments(parser)
+    add_model_arguments(parser)
+    return parser
+
+
+def add_train_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "train", help="train, evaluate and save a run (default: the notebook's experiment)",
+        description="Train a model, evaluate it on the test set and write a run folder "
+        "(config, model, history, metrics, figures, report). With no flags: the notebook's "
+        "784-64-32-10 tanh MLP, SGD lr 0.01 momentum 0.9 Nesterov, batch 16, 10 epochs, "
+        "validation split 0.1, seed 0.",
+    )  # fmt: skip
+    add_experiment_arguments(parser)
+    group = parser.add_argument_group("run folder")
+    add_runs_dir_argument(group)
+    group.add_argument(
+        "--name",
+        help="name in the run folder runs/<timestamp>-<name> (default: the preset's name)",
+    )
+    group.add_argument(
+        "--resume", type=Path, metavar="RUN",
+        help="continue an interrupted run from its last checkpoint (other flags are ignored: "
+        "the run's own config.toml is used)",
+    )  # fmt: skip
+    return parser
+
+
+def add_evaluate_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "evaluate", help="re-evaluate a run's model on the test set",
+        description="Load a run's model and print its test accuracy, loss and per-class scores "
+        "on the run's own test set, or on another MNIST-format data set's (--data).",
+    )  # fmt: skip
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    add_data_arguments(parser)
+    add_json_argument(parser)
+    return parser
+
+
+def add_predict_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "predict", help="classify test images or your own image files",
+        description="Classify test images (--test-index) or image files (any format Pillow "
+        "reads, any size, colour or greyscale, light or dark background) with a run's model.",
+    )  # fmt: skip
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
+    parser.add_argument(
+        "--test-index", type=int, nargs="+", default=[], metavar="N",
+        help="indices of test images to classify; negative ones count from the end "
+        "(default: none)",
+    )  # fmt: skip
+    parser.add_argument("--top", type=int, default=3, metavar="K",
+                        help="number of most probable classes shown (default: 3)")  # fmt: skip
+    add_json_argument(parser)
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="write inputs beside their probabilities (default: none)")  # fmt: skip
+    return parser
+
+
+def add_runs_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser("runs", help="list the runs as a table",
+                                 description="List the runs in the runs folder.")  # fmt: skip
+    add_runs_dir_argument(parser)
+    parser.add_argument("--sort", choices=RUN_COLUMNS, default="date",
+                        help="column to sort by (default: date)")  # fmt: skip
+    parser.add_argument("--descending", action="store_true",
+                        help="largest first (default: smallest first)")  # fmt: skip
+    add_json_argument(parser)
+    return parser
+
+
+def add_report_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "report", help="rebuild a run's report.html",
+        description="Rebuild RUN/report.html from the run's config, metrics, history, summary "
+        "and figures, and print its path.",
+    )  # fmt: skip
+    parser.add_argument("run", metavar="RUN", help="run folder, e.g. runs/<timestamp>-<name>")
+    parser.add_argument(
+        "--figures", action="store_true",
+        help="draw the figures again from the saved model and the data first (default: use "
+        "the figures already in the run)",
+    )  # fmt: skip
+    return parser
+
+
+def add_compare_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "compare", help="compare runs: differing settings and metrics",
+        description="Print a table of the settings that differ between the runs and each run's "
+        "test accuracy, test loss, epochs and training seconds.",
+    )  # fmt: skip
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="two or more run folders to compare")
+    parser.add_argument(
+        "--html", metavar="FILE", help="also write a self-contained comparison page (default: none)"
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE.png",
+        help="also write the runs' validation curves overlaid, as PNG (default: none)",
+    )  # fmt: skip
+    return parser

@@ -1,0 +1,67 @@
+"""Tables for the terminal, sized to fit it: rich tables whose wide cells fold or shorten
+instead of wrapping every cell (piped output gets 80 columns, as rich's default)."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+
+def console() -> Console:
+    """The console commands print to: the terminal's width, or 80 columns when piped."""
+    return Console(highlight=False)
+
+
+def compact_table(*, title: str | None = None, gap: int = 2) -> Table:
+    """A table with a rule under its header and no borders: `gap` spaces between columns."""
+    return Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, gap - 1, 0, 0),
+        title_justify="left",
+    )  # fmt: skip
+
+
+def metrics_table(metrics: dict) -> Table:
+    """Test accuracy and loss in the title, one row per class, the macro average last."""
+    table = compact_table(
+        title=(
+            f"Test accuracy {metrics['test_accuracy']:.2%}   loss {metrics['test_loss']:.4f}   "
+            f"({metrics['num_test']} images)"
+        )
+    )
+    table.add_column("class", overflow="fold")
+    for column in ("precision", "recall", "F1", "support"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in metrics["per_class"]:
+        table.add_row(
+            row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}",
+            str(row["support"]),
+        )  # fmt: skip
+    macro = metrics["macro_avg"]
+    table.add_section()
+    table.add_row(
+        "macro avg", f"{macro['precision']:.3f}", f"{macro['recall']:.3f}", f"{macro['f1']:.3f}",
+        str(metrics["num_test"]),
+    )  # fmt: skip
+    return table
+
+
+def runs_table(rows: list[dict], title: str) -> Table:
+    """`fashion-mlp runs`: one line per run; the name (which holds the date) never shortens,
+    the architecture does first when the terminal is narrow."""
+    table = compact_table(title=title, gap=1)  # six columns in 80: one space apart
+    widest_name = max((len(row["name"]) for row in rows), default=4)
+    table.add_column("name", no_wrap=True, min_width=widest_name)
+    table.add_column("architecture", overflow="ellipsis", no_wrap=True)
+    for header in ("epochs", "test acc", "train s"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    table.add_column("status", no_wrap=True, min_width=len("unfinished"))
+    for row in rows:
+        accuracy, seconds = row["test_accuracy"], row["train_seconds"]
+        table.add_row(
+            row["name"], row["architecture"], str(row["epochs"] if row["epochs"] is not None
+                                                  else ""),
+            "" if accuracy is None else f"{accuracy:.2%}",
+            "" if seconds is None else f"{seconds:.1f}", row["status"],
+        )  # fmt: skip
+    return table

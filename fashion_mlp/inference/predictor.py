@@ -1,0 +1,75 @@
+"""`Predictor`: class probabilities and top-k classes of raw images from one trained model.
+
+The forward pass is the fastest that runs the model (forward.py); the weights are captured
+when the Predictor is made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.inference.forward import fastest_forward, softmax
+from fashion_mlp.models import load_saved_model, model_input_shape, output_kind
+from fashion_mlp.runs import RunDir
+
+
+class Predictor:
+    """Class probabilities and top-k predictions of one model, for raw uint8 images.
+
+    Args:
+        model: a trained Keras model taking raw images; softmax or logit outputs.
+        class_names: the name of each output class, in label order.
+
+    Example:
+        >>> predictor = Predictor.load("runs/20261129-203000-notebook")
+        >>> predictor.top_k(data.x_test[:1], k=2)
+        [[('Ankle boot', 0.97), ('Sneaker', 0.02)]]
+    """
+
+    def __init__(self, model: keras.Model, class_names: Sequence[str]):
+        self.model = model
+        self.class_names = tuple(class_names)
+        self.input_shape = model_input_shape(model)
+        self._outputs_logits = output_kind(model, len(self.class_names)) == "logits"
+        self._forward = fastest_forward(model)
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike | RunDir) -> Predictor:
+        """The Predictor of a finished run: its model.keras and metrics.json's class names."""
+        run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+        class_names = run.class_names()  # first: a run without metrics.json is unfinished
+        return cls(load_saved_model(run.model_path), class_names)
+
+    def predict_proba(self, images) -> np.ndarray:
+        """Class probabilities (n, num_classes) of raw images (n, 28, 28), or of one (28, 28)."""
+        batch = self._as_batch(images)
+        outputs = np.asarray(self._forward(batch), dtype=np.float32)
+        return softmax(outputs) if self._outputs_logits else outputs
+
+    def top_k(self, images, k: int = 3) -> list[list[tuple[str, float]]]:
+        """For each image, its k most probable (class name, probability), most probable first."""
+        return [top_classes(row, self.class_names, k) for row in self.predict_proba(images)]
+
+    def _as_batch(self, images) -> np.ndarray:
+        batch = np.asarray(images)
+        if batch.shape == self.input_shape:
+            batch = batch[None]
+        if batch.shape[1:] != self.input_shape:
+            raise ConfigError(
+                f"images of shape {batch.shape}: expected {self.input_shape} for one image or "
+                f"(n, {', '.join(map(str, self.input_shape))}) for a batch of raw pixels"
+            )
+        return batch
+
+
+def top_classes(probabilities, class_names, k: int) -> list[tuple[str, float]]:
+    """The k most probable (class name, probability) of one probability row, most probable first."""
+    if not isinstance(k, int) or not 1 <= k <= len(class_names):
+        raise ConfigError(f"k={k!r}: expected an integer from 1 to {len(class_names)}")
+    best = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
+    return [(class_names[index], float(probabilities[index])) for index in best]
