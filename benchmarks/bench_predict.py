@@ -21,10 +21,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
 from fashion_mlp.experiment import environment
-from fashion_mlp.models import MLPSpec, build_model
-from fashion_mlp.predictor import Predictor, jax_forward, numpy_forward
+from fashion_mlp.inference.forward import jax_forward, numpy_forward
+from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.models import build_model
 
 WARMUP_CALLS = 20  # compiles and fills caches before timing
 

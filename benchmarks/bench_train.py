@@ -27,10 +27,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from fashion_mlp.compiled_engine import fit_compiled
+from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
 from fashion_mlp.experiment import environment
-from fashion_mlp.models import MLPSpec, build_model
+from fashion_mlp.models import build_model
+from fashion_mlp.training.compiled import fit_compiled
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -17,7 +17,7 @@ def compact_table(*, title: str | None = None, gap: int = 2) -> Table:
     """A table with a rule under its header and no borders: `gap` spaces between columns."""
     return Table(
         title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, gap - 1, 0, 0),
-        title_justify="left",
+        title_justify="left", min_width=len(title or ""),  # a title never wraps
     )  # fmt: skip
 
 
