@@ -151,6 +151,23 @@ def load_dataset(
     file in `$XDG_CACHE_HOME/fashion-mlp/`, so unchanged files are not hashed again).
     `allow_modified` accepts files whose checksums differ from the known data set's (loaded
     unverified), for data changed on purpose.
+
+    Args:
+        name_or_path: "fashion", "mnist", or a folder holding the four IDX files.
+        data_dir: the folder to read a known data set from (nothing else is searched).
+        download: whether a known data set found nowhere may be downloaded.
+        allow_modified: accept files whose checksums differ from the published ones.
+
+    Returns:
+        A Dataset: uint8 images (n, 28, 28), integer labels, class names, provenance.
+
+    Raises:
+        DatasetError: missing, truncated, corrupt or modified files, naming the file and fix.
+
+    Example:
+        >>> data = load_dataset("fashion")
+        >>> data.x_train.shape, data.class_names[0], data.provenance.verified
+        ((60000, 28, 28), 'T-shirt/top', True)
     """
     spec = DATASETS.get(str(name_or_path))
     if spec is None:

@@ -195,6 +195,17 @@ def resume_experiment(
 
     A run stopped before its first checkpoint starts again from epoch 0 in the same folder
     (the model is rebuilt from the same seed, so the result is the same).
+
+    Args:
+        run_dir: the interrupted run's folder; its own config.toml is used.
+        callbacks, on_start, figures: as for `run_experiment`.
+
+    Returns:
+        RunResult, with the same metrics as an uninterrupted run of the same config.
+
+    Example:
+        >>> resume_experiment("runs/20261129-203000-notebook").metrics["epochs_run"]
+        10
     """
     run = RunDir(run_dir)
     config = run.read_config()
