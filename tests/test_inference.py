@@ -145,3 +145,19 @@ def test_load_without_class_names_is_a_clear_error(tmp_path):
     (run_dir / "metrics.json").write_text(json.dumps({"test_accuracy": 0.5}))
     with pytest.raises(RunError, match="no class_names"):
         Predictor.load(run_dir)
+
+
+def fail_if_called(model):
+    raise AssertionError("the NumPy pass was expected, not a slower fallback")
+
+
+@pytest.mark.parametrize("style", ["sequential", "functional"])
+def test_a_predictor_loaded_from_a_run_folder_uses_the_numpy_pass(tmp_path, monkeypatch, style):
+    # A loaded Sequential once fell back to the jitted call: its layers' `input` tensors come
+    # from a graph Keras rebuilds while loading, so the chain check failed.
+    model = trained_model(style, batch_norm=True, dropout=0.3)
+    run_dir = write_run(tmp_path / "run", model)
+    monkeypatch.setattr(forward_module, "jax_forward", fail_if_called)
+    monkeypatch.setattr(forward_module, "keras_forward", fail_if_called)
+    predictor = Predictor.load(run_dir)
+    assert_matches_predict(predictor, model)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from fashion_mlp.augmentation import RandomShiftFlip
+
 Forward = Callable[[np.ndarray], np.ndarray]
 
 BATCH_BUCKETS = (1, 16, 256, 4096)  # jitted batch sizes: pad to the next, so only 4 compilations
@@ -77,8 +79,16 @@ def numpy_forward(model: keras.Model) -> Forward | None:
 
 
 def layer_chain(model: keras.Model) -> list[keras.Layer] | None:
-    """The model's layers when each feeds only the next (Sequential or a linear functional)."""
+    """The model's layers when each feeds only the next (Sequential or a linear functional).
+
+    A Sequential model is a chain by definition: its `call` applies `model.layers` in order.
+    Its layers' own `input`/`output` cannot tell: a Sequential rebuilds its graph each time a
+    layer is added (as loading model.keras does), so `layer.input` is a first, discarded call's
+    tensor, not the final graph's. A functional model is checked through those tensors.
+    """
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers or None
     inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
     if not layers or not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
         return None
@@ -112,7 +122,7 @@ def numpy_layer(layer: keras.Layer) -> Forward | None:
     weights = [np.asarray(weight, dtype=np.float32) for weight in layer.get_weights()]
     if isinstance(layer, keras.layers.Flatten):
         return lambda x: x.reshape(len(x), -1)
-    if isinstance(layer, keras.layers.Dropout):
+    if isinstance(layer, keras.layers.Dropout | RandomShiftFlip):  # training only
         return lambda x: x
     if isinstance(layer, keras.layers.Activation):
         return NUMPY_ACTIVATIONS.get(getattr(layer.activation, "__name__", ""))
