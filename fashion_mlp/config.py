@@ -29,6 +29,7 @@ BETA_OPTIMIZERS = ("adam", "adamw", "nadam")  # the ones with beta_1 / beta_2
 SGD_ONLY_DEFAULTS = {"momentum": 0.0, "nesterov": False}  # other optimizers' values of these
 DATA_SHAPED_SPEC_FIELDS = ("num_classes", "input_shape")  # taken from the data set, not a file
 MAX_SEED = 2**32 - 1  # NumPy's and JAX's seeds are unsigned 32-bit integers
+MAX_SHIFT = 8  # pixels; a larger shift moves a 28x28 item mostly out of its frame
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class MLPSpec:
         batch_norm: batch normalisation between each hidden Dense and its activation.
         kernel_initializer: name of a Keras initializer for every kernel (checked when built).
         l2: L2 penalty factor on every kernel; 0 disables it.
+        input_dropout: fraction of standardised pixels dropped in training, in [0, 1).
+        shift: training-time random shift of each image by up to this many pixels; 0 = none.
+        flip: training-time random left-right mirror of half the images.
         num_classes: output units (the data set's classes).
         input_shape: shape of one raw image, e.g. (28, 28).
 
@@ -56,6 +60,9 @@ class MLPSpec:
     batch_norm: bool = False  # not in the notebook; optional after each hidden Dense
     kernel_initializer: str = "glorot_uniform"  # Keras's Dense default, as the notebook used
     l2: float = 0.0  # no weight penalty in the notebook; > 0 adds L2 on every kernel
+    input_dropout: float = 0.0  # none in the notebook; dropout on the standardised pixels
+    shift: int = 0  # no augmentation in the notebook; 1-2 pixels regularise wide MLPs
+    flip: bool = False  # no augmentation in the notebook; clothes are near mirror-symmetric
     num_classes: int = 10  # Fashion-MNIST's ten classes
     input_shape: tuple[int, ...] = (28, 28)  # raw images as stored; (784,) for flat vectors
 
@@ -70,8 +77,15 @@ class MLPSpec:
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{name}={value!r}: expected the name of a Keras {name}")
         self._check_dropout()
-        if not isinstance(self.batch_norm, bool):
-            raise ConfigError(f"batch_norm={self.batch_norm!r}: expected true or false")
+        for name in ("batch_norm", "flip"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name}={getattr(self, name)!r}: expected true or false")
+        if not is_number(self.input_dropout) or not 0 <= self.input_dropout < 1:
+            raise ConfigError(f"input_dropout={self.input_dropout!r}: expected a number in [0, 1)")
+        if not is_int(self.shift) or not 0 <= self.shift <= MAX_SHIFT:
+            raise ConfigError(
+                f"shift={self.shift!r}: expected whole pixels from 0 (none) to {MAX_SHIFT}"
+            )
         if not is_number(self.l2) or not 0 <= self.l2 < math.inf:
             raise ConfigError(f"l2={self.l2!r}: expected a number >= 0 (0 disables the penalty)")
         if not is_int(self.num_classes) or self.num_classes < 2:
@@ -169,6 +183,8 @@ class OptimizerConfig:
     schedule: str = "constant"  # constant, cosine or one_cycle; the notebook's is constant
     warmup_steps: int = 0  # linear warm-up steps for cosine / one_cycle; 0 = none (one_cycle: 30 %)
     label_smoothing: float = 0.0  # the notebook's plain cross-entropy
+    ema: float = 0.0  # momentum of an average of the weights kept in training and saved as the
+    # final weights (Keras's use_ema, e.g. 0.999); 0 = off, as in the notebook
 
 
 @dataclass(frozen=True)
@@ -410,6 +426,7 @@ def check_optimizer(config: OptimizerConfig) -> None:
         "beta_1": (0, 1, "[0, 1)"),
         "beta_2": (0, 1, "[0, 1)"),
         "label_smoothing": (0, 1, "[0, 1)"),
+        "ema": (0, 1, "[0, 1) (0 = off)"),
         "weight_decay": (0, math.inf, ">= 0 (0 = none)"),
         "decay": (0, math.inf, ">= 0 (0 = no legacy decay)"),
         "warmup_steps": (0, math.inf, ">= 0 (0 = none)"),

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from fashion_mlp.augmentation import RandomShiftFlip
 from fashion_mlp.config import STYLES, MLPSpec, ModelConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError, RunError
@@ -67,11 +68,27 @@ def _hidden_layers(spec: MLPSpec) -> list[keras.Layer]:
     return layers
 
 
+def _input_layers(spec: MLPSpec) -> list[keras.Layer]:
+    """(Augmentation,) flatten, normalise (, input dropout): raw pixels to the first Dense."""
+    layers: list[keras.Layer] = []
+    if spec.shift or spec.flip:
+        if len(spec.input_shape) != 2:
+            raise ConfigError(
+                f"shift={spec.shift}, flip={spec.flip}: augmentation needs 2-D images, but "
+                f"input_shape={spec.input_shape}; turn them off for flat inputs"
+            )
+        layers.append(RandomShiftFlip(spec.shift, spec.flip, name="augmentation"))
+    layers.append(keras.layers.Flatten(name="flatten"))
+    layers.append(keras.layers.Normalization(axis=-1, name="normalization"))
+    if spec.input_dropout > 0:
+        layers.append(keras.layers.Dropout(spec.input_dropout, name="input_dropout"))
+    return layers
+
+
 def _layer_chain(spec: MLPSpec) -> list[keras.Layer]:
-    """Every layer of the network in order: flatten, normalise, hidden layers, softmax output."""
+    """Every layer of the network in order: input layers, hidden layers, softmax output."""
     return [
-        keras.layers.Flatten(name="flatten"),
-        keras.layers.Normalization(axis=-1, name="normalization"),
+        *_input_layers(spec),
         *_hidden_layers(spec),
         keras.layers.Dense(
             spec.num_classes,

@@ -31,9 +31,12 @@ HISTORY_COLUMNS = (
     "accuracy",
     "val_loss",
     "val_accuracy",
+    "cross_entropy",  # the plain cross-entropy, when the loss has label smoothing
+    "val_cross_entropy",
     "learning_rate",
     "seconds",
 )
+OPTIONAL_HISTORY_COLUMNS = ("cross_entropy", "val_cross_entropy")
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
 
 
@@ -328,14 +331,20 @@ def write_json(path: Path, value: Any) -> Path:
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
-    """The per-epoch history as CSV text with HISTORY_COLUMNS (epoch counts from 1)."""
+    """The per-epoch history as CSV text with HISTORY_COLUMNS (epoch counts from 1); the
+    optional columns only when the history has them."""
+    columns = [
+        column
+        for column in HISTORY_COLUMNS
+        if column not in OPTIONAL_HISTORY_COLUMNS or column in history
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
+    writer.writerow(columns)
     epochs = len(history.get("loss", []))
     for index in range(epochs):
         row = [index + 1]
-        for column in HISTORY_COLUMNS[1:]:
+        for column in columns[1:]:
             values = history.get(column, [])
             row.append(f"{values[index]:.6g}" if index < len(values) else "")
         writer.writerow(row)

@@ -137,6 +137,21 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         f"{default_text('model.l2', 'none')}",
     )  # fmt: skip
     group.add_argument(
+        "--input-dropout", dest="model.input_dropout", type=float, metavar="RATE",
+        help="fraction of the standardised pixels dropped in training, in [0, 1) "
+        f"{default_text('model.input_dropout', 'none')}",
+    )  # fmt: skip
+    group.add_argument(
+        "--shift", dest="model.shift", type=int, metavar="PIXELS",
+        help="training-time augmentation: move each image by up to PIXELS pixels each way "
+        f"{default_text('model.shift', 'none')}",
+    )  # fmt: skip
+    group.add_argument(
+        "--flip", dest="model.flip", action=argparse.BooleanOptionalAction,
+        help="training-time augmentation: mirror half the images left-right "
+        f"{default_text('model.flip')}",
+    )  # fmt: skip
+    group.add_argument(
         "--style", dest="model.style", choices=STYLES,
         help=f"Keras API that builds the network; all give the same model "
         f"{default_text('model.style')}",
@@ -179,6 +194,11 @@ def add_optimizer_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"decay rate of the {what}-moment estimate, in [0, 1); adam, adamw and nadam "
             f"only {default_text(f'optimizer.beta_{beta}')}",
         )  # fmt: skip
+    group.add_argument(
+        "--ema", dest="optimizer.ema", type=float, metavar="MOMENTUM",
+        help="keep an exponential moving average of the weights (e.g. 0.999) and save it as the "
+        f"final weights {default_text('optimizer.ema', 'off')}",
+    )  # fmt: skip
     group.add_argument(
         "--decay", dest="optimizer.decay", type=float, metavar="DECAY",
         help="Keras 2's legacy decay: LR / (1 + DECAY x update), constant schedule only "

@@ -102,10 +102,14 @@ def compile_model(
     config = optimizer_config(settings)
     if from_logits is None:
         from_logits = classify_outputs(probe_outputs(model)) == "logits"
+    metrics = list(metrics)
+    if config.label_smoothing:  # the loss is smoothed: also track the plain cross-entropy
+        plain = keras.metrics.SparseCategoricalCrossentropy
+        metrics.append(plain(name="cross_entropy", from_logits=from_logits))
     model.compile(
         optimizer=make_optimizer(config, learning_rate_schedule(config, total_steps)),
         loss=make_loss(config.label_smoothing, from_logits),
-        metrics=list(metrics),
+        metrics=metrics,
     )
     return model
 
@@ -122,20 +126,26 @@ def make_loss(label_smoothing: float = 0.0, from_logits: bool = False) -> keras.
 def make_optimizer(config: OptimizerConfig, learning_rate) -> keras.optimizers.Optimizer:
     """The Keras optimizer of a (validated) OptimizerConfig, at `learning_rate` (or schedule)."""
     decay_or_none = config.weight_decay or None  # None skips Keras's decay step entirely
-    betas = {"beta_1": config.beta_1, "beta_2": config.beta_2}
+    betas = {"beta_1": config.beta_1, "beta_2": config.beta_2, **ema_arguments(config)}
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(
             learning_rate, momentum=config.momentum, nesterov=config.nesterov,
-            weight_decay=decay_or_none,
+            weight_decay=decay_or_none, **ema_arguments(config),
         )  # fmt: skip
     if config.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(
-            learning_rate, momentum=config.momentum, weight_decay=decay_or_none
-        )
+            learning_rate, momentum=config.momentum, weight_decay=decay_or_none,
+            **ema_arguments(config),
+        )  # fmt: skip
     if config.optimizer == "adamw":  # 0 here means none, not AdamW's own 0.004 default
         return keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay, **betas)
     optimizer_class = {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}
     return optimizer_class[config.optimizer](learning_rate, weight_decay=decay_or_none, **betas)
+
+
+def ema_arguments(config: OptimizerConfig) -> dict:
+    """Keras's weight-averaging arguments: the average replaces the weights when training ends."""
+    return {"use_ema": True, "ema_momentum": config.ema} if config.ema else {}
 
 
 def learning_rate_schedule(config: OptimizerConfig, total_steps: int | None = None):
