@@ -1,15 +1,18 @@
 """Inference speed: Predictor's fast paths against `model.predict` and `model(x)`.
 
 Run by hand: `python benchmarks/bench_predict.py [--run-dir runs/<id>]`. Without a run, the
-notebook's model (784-64-32-10 tanh, standardised on the training images) is built untrained:
-speed does not depend on the weights. Reports p50/p99 latency of one image and throughput on
-1,024 images for each method; prints a table last and writes the results as JSON.
+notebook's model (784-64-32-10 tanh, standardised on the training images) is built untrained
+(speed does not depend on the weights) and saved into a temporary run folder: either way the
+Predictor measured is one loaded from a run folder, as `predict` and `serve` load it. Reports
+p50/p99 latency of one image and throughput on 1,024 images for each method; prints a table
+last and writes the results as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from fashion_mlp.experiment import environment
 from fashion_mlp.inference.forward import jax_forward, numpy_forward
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.models import build_model
+from fashion_mlp.runs import RunDir
 
 WARMUP_CALLS = 20  # compiles and fills caches before timing
 
@@ -71,13 +75,20 @@ def methods(model: keras.Model, predictor: Predictor) -> dict:
     return found
 
 
+def seed_model_run(data, folder: Path) -> RunDir:
+    """A run folder holding the notebook's (untrained) Sequential model and class names."""
+    run = RunDir(folder)
+    run.save_model(build_model(MLPSpec(), style="sequential", data=data))
+    run.write_metrics({"class_names": list(data.class_names)})
+    return run
+
+
 def benchmark(args) -> list[dict]:
     data = load_dataset("fashion", data_dir=args.data_dir, download=False)
     if args.run_dir:
         predictor = Predictor.load(args.run_dir)
     else:
-        model = build_model(MLPSpec(), style="functional", data=data)
-        predictor = Predictor(model, data.class_names)
+        predictor = Predictor.load(seed_model_run(data, Path(tempfile.mkdtemp())))
     one, batch = data.x_test[:1], data.x_test[: args.batch]
     results = []
     for name, function in methods(predictor.model, predictor).items():

@@ -7,6 +7,7 @@ the same to any image Pillow reads, whatever its size, colour mode, alpha or bac
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 import warnings
@@ -53,6 +54,10 @@ class ImageError(FashionMLPError):
     """An image file cannot be read or holds no object to classify."""
 
 
+class ImageTooLargeError(ImageError):
+    """An image has too many pixels to decode safely (refused before decoding)."""
+
+
 @dataclass(frozen=True)
 class PreparedImage:
     """One file's outcome: its 28x28 pixels, or the error that stopped it."""
@@ -74,6 +79,20 @@ def load_image(path: str | Path) -> np.ndarray:
             return fashion_input(image)
         except ImageError as error:
             raise ImageError(f"{path}: {error}") from None
+
+
+def load_image_bytes(content: bytes, name: str = "upload") -> np.ndarray:
+    """An image file's bytes (an upload) as a (28, 28) uint8 array, exactly as `load_image`.
+
+    `name` only labels error messages; nothing is read from disk.
+    """
+    if not content:
+        raise ImageError(f"{name}: the file is empty (0 bytes); pass a saved image file")
+    with _decode(io.BytesIO(content), name) as image:
+        try:
+            return fashion_input(image)
+        except ImageError as error:
+            raise ImageError(f"{name}: {error}") from None
 
 
 def prepare_images(paths: list[str | Path]) -> list[PreparedImage]:
@@ -120,17 +139,22 @@ def _open_image(path: Path) -> Image.Image:
         raise ImageError(f"{path}: is a directory; pass the image files inside it")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: the file is empty (0 bytes); pass a saved image file")
+    return _decode(path, path)
+
+
+def _decode(source: Path | io.BytesIO, path: Path | str) -> Image.Image:
+    """Open and fully decode `source` (a file or bytes), named `path` in errors."""
     with warnings.catch_warnings():
         # Keep Pillow's pixel limit, and refuse what it only warns about as well.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(path)
+            image = Image.open(source)
         except UnidentifiedImageError:
             raise ImageError(
                 f"{path}: not an image Pillow can read; pass a PNG, JPEG, GIF, BMP, WebP or TIFF"
             ) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageError(
+            raise ImageTooLargeError(
                 f"{path}: the image is too large to decode safely ({error}); "
                 "resize it to a few thousand pixels a side"
             ) from None
@@ -161,11 +185,11 @@ def _draft(image: Image.Image) -> None:
         image.draft(None, (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
 
 
-def _refuse_oversized(image: Image.Image, path: Path) -> None:
+def _refuse_oversized(image: Image.Image, path: Path | str) -> None:
     """Refuse, before decoding, an image with more than MAX_DECODED_PIXELS to decode."""
     pixels = image.width * image.height
     if pixels > MAX_DECODED_PIXELS:
-        raise ImageError(
+        raise ImageTooLargeError(
             f"{path}: the image is too large to decode safely ({image.width}x{image.height} = "
             f"{pixels:,} pixels, more than {MAX_DECODED_PIXELS:,}); resize it to a few "
             "thousand pixels a side, or save it as JPEG (decoded reduced)"

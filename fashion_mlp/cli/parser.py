@@ -8,6 +8,7 @@ imported by `main` only once that command runs. Options may come before or after
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from fashion_mlp import __version__
@@ -20,6 +21,9 @@ from fashion_mlp.cli.options import (
 from fashion_mlp.runs import RUN_COLUMNS
 
 RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
+SERVE_HOST = "127.0.0.1"  # loopback only: another address must also set a token
+SERVE_PORT = 8000  # uvicorn's and most tutorials' port
+TOKEN_ENV = "FASHION_MLP_TOKEN"  # --token's default: keeps the token out of `ps` listings
 DEBUG_HELP = "show full tracebacks on errors (default: off)"
 
 
@@ -57,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add_command in (
         add_data_command, add_summary_command, add_train_command, add_evaluate_command,
         add_predict_command, add_runs_command, add_report_command, add_compare_command,
+        add_serve_command,
     ):  # fmt: skip
         subparser = add_command(commands)
         subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -203,4 +208,28 @@ def add_compare_command(commands) -> argparse.ArgumentParser:
         "--plot", metavar="FILE.png",
         help="also write the runs' validation curves overlaid, as PNG (default: none)",
     )  # fmt: skip
+    return parser
+
+
+def add_serve_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "serve", help="serve the web app and HTTP API (predict, test set, runs, training)",
+        description="Serve a web page and a JSON API (docs at /docs) on one port: draw or upload "
+        "images and see the model's probabilities, browse the test set, compare runs, start and "
+        "watch trainings. Binding to a non-loopback address requires --token.",
+    )  # fmt: skip
+    add_runs_dir_argument(parser)
+    parser.add_argument(
+        "--host", default=SERVE_HOST,
+        help=f"address to listen on (default: {SERVE_HOST}, this machine only)",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, default=SERVE_PORT,
+                        help=f"TCP port (default: {SERVE_PORT}; 0 = any free port)")  # fmt: skip
+    parser.add_argument(
+        "--token", default=os.environ.get(TOKEN_ENV), metavar="SECRET",
+        help="every request must carry it (Authorization: Bearer SECRET, or open "
+        f"/?token=SECRET once in a browser); required off loopback (default: ${TOKEN_ENV}, "
+        "else none)",
+    )  # fmt: skip
+    add_data_arguments(parser)
     return parser

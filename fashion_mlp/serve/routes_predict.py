@@ -1,0 +1,140 @@
+"""Predictions: uploaded image files (any format `predict` takes) or 28x28 pixel arrays in
+JSON; each result has the top k, every class's probability and the 28x28 the model saw."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, File, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from fashion_mlp.images import ImageError, load_image_bytes
+from fashion_mlp.inference.predictor import Predictor, top_classes
+from fashion_mlp.serve.context import Context, Ctx
+from fashion_mlp.serve.errors import ApiError, bad_input, too_large
+
+router = APIRouter(prefix="/api", tags=["predict"])
+
+
+class PixelImages(BaseModel):
+    images: list = Field(
+        ..., description="one or more images, each 28 rows of 28 integers from 0 to 255 "
+        "(light object on black, as Fashion-MNIST)", examples=[[[[0] * 28] * 28]],
+    )  # fmt: skip
+
+
+def result(name: str, pixels: np.ndarray, probabilities: np.ndarray, predictor: Predictor,
+           k: int, with_pixels: bool) -> dict:  # fmt: skip
+    item = {
+        "name": name,
+        "top": [{"class": c, "probability": p} for c, p in top_classes(probabilities,
+                                                                       predictor.class_names, k)],
+        "probabilities": [round(float(p), 6) for p in probabilities],
+    }  # fmt: skip
+    if with_pixels:
+        item["pixels"] = pixels.tolist()
+    return item
+
+
+def check_count(count: int, ctx: Context) -> None:
+    if count == 0:
+        raise bad_input("no images: send one or more")
+    if count > ctx.settings.max_images_per_request:
+        raise too_large(
+            f"{count} images in one request; at most {ctx.settings.max_images_per_request}: "
+            "split them over several requests"
+        )
+
+
+def check_k(k: int, predictor: Predictor) -> int:
+    if not 1 <= k <= len(predictor.class_names):
+        raise bad_input(f"k={k}: expected 1 to {len(predictor.class_names)} (the classes)")
+    return k
+
+
+@router.post("/runs/{run_id}/predict", summary="Classify uploaded image files")
+def predict_files(
+    run_id: str,
+    ctx: Ctx,
+    files: Annotated[
+        list[UploadFile], File(description="image files: PNG, JPEG, GIF, BMP, WebP, TIFF")
+    ],
+    k: Annotated[
+        int, Query(description="most probable classes listed (1 to the number of classes)")
+    ] = 3,
+    pixels: Annotated[bool, Query(description="include the 28x28 the model saw")] = True,
+):
+    check_count(len(files), ctx)
+    predictor = ctx.warm.predictor(ctx.run(run_id))
+    check_k(k, predictor)
+    prepared: list[tuple[str, np.ndarray | None, str | None]] = []
+    for index, upload in enumerate(files):
+        name = upload.filename or f"file {index + 1}"
+        content = upload.file.read(ctx.settings.max_upload_bytes + 1)
+        if len(content) > ctx.settings.max_upload_bytes:
+            raise too_large(
+                f"{name} is larger than {ctx.settings.max_upload_bytes:,} bytes; resize it"
+            )
+        try:
+            prepared.append((name, load_image_bytes(content, name), None))
+        except ImageError as error:
+            if len(files) == 1:
+                raise
+            prepared.append((name, None, str(error)))
+    ready = [(name, image) for name, image, error in prepared if error is None]
+    if not ready:
+        raise bad_input("; ".join(error for _, _, error in prepared if error))
+    probabilities = iter(predictor.predict_proba(np.stack([image for _, image in ready])))
+    return {
+        "classes": list(predictor.class_names),
+        "results": [
+            {"name": name, "error": error} if error is not None
+            else result(name, image, next(probabilities), predictor, k, pixels)
+            for name, image, error in prepared
+        ],
+    }  # fmt: skip
+
+
+def pixel_batch(images: list, shape: tuple[int, ...]) -> np.ndarray:
+    """JSON images as a uint8 batch, or a 422 saying what is wrong."""
+    try:
+        values = np.asarray(images, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise bad_input(
+            f"images must be lists of {' x '.join(map(str, shape))} numbers; got ragged or "
+            "non-numeric lists"
+        ) from None
+    if values.shape[1:] != shape:
+        raise bad_input(
+            f"images of shape {values.shape[1:]}: expected {shape} each "
+            f"({' rows of '.join(map(str, shape))} integers from 0 to 255)"
+        )
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
+        raise bad_input("pixel values must be finite numbers from 0 to 255")
+    if not np.array_equal(values, np.rint(values)):
+        raise bad_input("pixel values must be whole numbers from 0 to 255")
+    return values.astype(np.uint8)
+
+
+@router.post("/runs/{run_id}/predict/pixels", summary="Classify 28x28 uint8 arrays sent as JSON")
+def predict_pixels(
+    run_id: str,
+    body: PixelImages,
+    ctx: Ctx,
+    k: Annotated[int, Query(description="most probable classes listed")] = 3,
+):
+    if not isinstance(body.images, list):
+        raise ApiError(422, "images must be a list of images")
+    check_count(len(body.images), ctx)
+    predictor = ctx.warm.predictor(ctx.run(run_id))
+    check_k(k, predictor)
+    batch = pixel_batch(body.images, predictor.input_shape)
+    probabilities = predictor.predict_proba(batch)
+    return {
+        "classes": list(predictor.class_names),
+        "results": [
+            result(f"image {index + 1}", image, row, predictor, k, with_pixels=False)
+            for index, (image, row) in enumerate(zip(batch, probabilities, strict=True))
+        ],
+    }

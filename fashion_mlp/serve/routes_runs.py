@@ -1,0 +1,75 @@
+"""Runs: the list (as `fashion-mlp runs`), one run's config, metrics, history, figures, report,
+and two runs compared."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, HTMLResponse
+
+from fashion_mlp.reports.compare import comparison_table, differing_settings, load_compared_run
+from fashion_mlp.runs import RUN_COLUMNS, list_runs
+from fashion_mlp.serve.context import Ctx
+from fashion_mlp.serve.errors import bad_input, not_found
+from fashion_mlp.serve.paths import run_figure
+
+router = APIRouter(prefix="/api", tags=["runs"])
+MAX_COMPARED = 8  # curves still tell apart in one chart
+SortColumn = Literal[RUN_COLUMNS]  # type: ignore[valid-type]
+
+
+@router.get("/runs", summary="Every run, as `fashion-mlp runs --json` lists them")
+def runs(ctx: Ctx, sort: SortColumn = "date", descending: bool = False):
+    return list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
+
+
+@router.get("/runs/{run_id}", summary="One run: its row, figures and whether it has a report")
+def run_overview(run_id: str, ctx: Ctx):
+    run = ctx.run(run_id)
+    return {
+        **(run.row() or {"name": run.name, "status": "not a run"}),
+        "figures": sorted(run.figure_paths()),
+        "report": run.report_path.is_file(),
+    }
+
+
+@router.get("/runs/{run_id}/config", summary="config.toml as written")
+def run_config(run_id: str, ctx: Ctx):
+    return ctx.run(run_id).read_config_table()
+
+
+@router.get("/runs/{run_id}/metrics", summary="metrics.json")
+def run_metrics(run_id: str, ctx: Ctx):
+    return ctx.run(run_id).read_metrics()
+
+
+@router.get("/runs/{run_id}/history", summary="history.csv as columns per epoch")
+def run_history(run_id: str, ctx: Ctx):
+    return ctx.run(run_id).read_history()
+
+
+@router.get("/runs/{run_id}/figures/{name}", summary="A figure the run lists (PNG)")
+def run_figure_file(run_id: str, name: str, ctx: Ctx):
+    return FileResponse(run_figure(ctx.run(run_id), name), media_type="image/png")
+
+
+@router.get("/runs/{run_id}/report", response_class=HTMLResponse, summary="report.html")
+def run_report(run_id: str, ctx: Ctx):
+    run = ctx.run(run_id)
+    if not run.report_path.is_file():
+        raise not_found(f"run {run.name} has no report.html; `fashion-mlp report RUN` writes it")
+    return FileResponse(run.report_path, media_type="text/html")
+
+
+@router.get("/compare", summary="Settings that differ and the metrics of two or more runs")
+def compare(run: Annotated[list[str], Query(description="run ids, two or more")], ctx: Ctx):
+    if not 2 <= len(run) <= MAX_COMPARED:
+        raise bad_input(f"compare takes 2 to {MAX_COMPARED} runs (?run=A&run=B); got {len(run)}")
+    compared = [load_compared_run(ctx.run(run_id).path) for run_id in run]
+    return {
+        "runs": [item.name for item in compared],
+        "settings": differing_settings(compared),
+        "rows": comparison_table(compared),
+        "histories": {item.name: item.history for item in compared},
+    }

@@ -1,0 +1,35 @@
+"""The server's limits and sizes, each with its reason: the one place they are set.
+
+The CLI's flags (host, port, token, runs folder) are in `cli/parser.py`; these are the
+settings a deployment rarely changes, passed to `create_app` as one object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    runs_dir: Path = Path("runs")  # the folder of run folders; nothing outside it is served
+    token: str | None = None  # required on every request when set (needed off loopback)
+    data_name: str | None = None  # trainings' data set; None = each preset's (Fashion-MNIST)
+    data_dir: str | None = None  # folder searched first for it; None = the usual sources
+    max_request_bytes: int = 32 * 2**20  # a few phone photos; larger bodies get 413 unread
+    max_upload_bytes: int = 20 * 2**20  # one photo: a 48-Mpx phone JPEG is about 15 MB
+    max_images_per_request: int = 64  # a gallery at once; more is a batch job, not a request
+    max_top_k: int = 10  # every class of a 10-class model
+    predictor_cache_size: int = 4  # warm models kept (each ~1 MB for the notebook's MLP)
+    test_set_cache_size: int = 2  # runs' test sets with predictions kept (~9 MB each)
+    max_listed_images: int = 200  # images in one test-set listing (a page of thumbnails)
+    max_queued_trainings: int = 8  # waiting trainings; more is refused (429), not queued
+    concurrent_trainings: int = 1  # trainings at a time: the CPU is shared with predictions
+    progress_interval_s: float = 0.25  # step-progress events at most 4 a second per training
+    batch_window_s: float = 0.0005  # concurrent predictions wait this long to share one pass
+    max_batch: int = 256  # images in one shared forward pass
+
+    @property
+    def runs_root(self) -> Path:
+        """The runs folder, absolute and with links resolved: every run must lie inside it."""
+        return self.runs_dir.resolve()

@@ -1,0 +1,98 @@
+"""What the server keeps warm: each run's Predictor, and its test set with predictions.
+
+Both are bounded LRU caches keyed by the run folder and its model file's mtime, so a run
+trained again under the same name is reloaded. Loading happens once per key even when many
+requests ask at the same moment (a lock per key).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from fashion_mlp.datasets import Dataset
+from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.runs import RunDir
+from fashion_mlp.subsets import load_run_data
+
+Value = TypeVar("Value")
+
+
+class LRUCache(Generic[Value]):
+    """At most `size` values by key; the least recently used is dropped first."""
+
+    def __init__(self, size: int):
+        self.size = max(1, size)
+        self._values: OrderedDict[tuple, Value] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple, load: Callable[[], Value]) -> Value:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:  # one load per key; the others wait for it
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = load()
+            with self._lock:
+                self._values[key] = value
+                self._loading.pop(key, None)
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+            return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def model_key(run: RunDir) -> tuple:
+    """The run folder and its model's modification time (a finished run has a model)."""
+    try:
+        stamp = run.model_path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return (str(run.path), stamp)
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """A run's test images and labels with its model's predictions on them."""
+
+    data: Dataset
+    probabilities: np.ndarray  # (n, classes)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self.data.y_test).astype(np.int64)
+
+
+class Warm:
+    """The server's warm Predictors and test sets."""
+
+    def __init__(self, predictors: int, test_sets: int):
+        self.predictors: LRUCache[Predictor] = LRUCache(predictors)
+        self.test_sets: LRUCache[TestSet] = LRUCache(test_sets)
+
+    def predictor(self, run: RunDir) -> Predictor:
+        return self.predictors.get(model_key(run), lambda: Predictor.load(run))
+
+    def test_set(self, run: RunDir) -> TestSet:
+        def load() -> TestSet:
+            predictor = self.predictor(run)
+            data = load_run_data(run.read_config().data)
+            return TestSet(data, predictor.predict_proba(data.x_test))
+
+        return self.test_sets.get(model_key(run), load)
