@@ -134,7 +134,7 @@ def test_metrics_confusion_rows_sum_to_class_counts(idx_data, tmp_path):
 
 def test_predict_missing_run_and_bad_files(idx_data, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "nope"), "--test-index", "0"]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "nope does not exist" in capsys.readouterr().err
     run_dir = run_experiment(smoke_config(idx_data), tmp_path / "runs").run_dir
     text = tmp_path / "notes.txt"
     text.write_text("not an image")

@@ -1,0 +1,91 @@
+"""The search behind the `best` and `fast` presets: recipes ranked by VALIDATION accuracy only.
+
+Each recipe trains once (seed 0) with `fashion-mlp train` in its own process, on the training
+split minus its last 10 % (the validation split, as Keras holds it out); the table ranks by the
+last epoch's validation accuracy and never reads the test set. Run by hand (minutes each):
+
+    python benchmarks/search_best.py --recipes wide,wide_shift,wide_flip_shift --output search.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDE = (
+    "--hidden 1024 1024 --activation relu --dropout 0.3 --optimizer adamw --learning-rate 2e-3 "
+    "--weight-decay 1e-4 --schedule one_cycle --label-smoothing 0.1 --batch-size 128"
+)
+RECIPES = {  # name -> flags; every recipe keeps the notebook's validation split (0.1)
+    "wide": f"{WIDE} --epochs 15",
+    "wide_shift": f"{WIDE} --epochs 15 --shift 1",
+    "wide_flip": f"{WIDE} --epochs 15 --flip",
+    "wide_flip_shift": f"{WIDE} --epochs 15 --flip --shift 1",
+    "wide_flip_shift_indrop": f"{WIDE} --epochs 15 --flip --shift 1 --input-dropout 0.1",
+    "wide_flip_shift_30": f"{WIDE} --epochs 30 --flip --shift 1",
+    "wide_flip_shift_60": f"{WIDE} --epochs 60 --flip --shift 1",
+    "wide_flip_shift_ema_30": f"{WIDE} --epochs 30 --flip --shift 1 --ema 0.999",
+    "wide_12": f"{WIDE} --epochs 12",
+    "wide_flip_12": f"{WIDE} --epochs 12 --flip",
+}
+
+
+def train(name: str, flags: str, runs_dir: Path, seed: int) -> dict:
+    """Train one recipe in its own process; its last epoch's validation metrics and time."""
+    command = [sys.executable, "-m", "fashion_mlp", "train", *flags.split()]
+    command += ["--seed", str(seed), "--name", name, "--runs-dir", str(runs_dir)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    run_dir = max(runs_dir.glob(f"*-{name}"), key=lambda path: path.stat().st_mtime)
+    history = read_history(run_dir / "history.csv")
+    return {
+        "recipe": name,
+        "flags": flags,
+        "seed": seed,
+        "val_accuracy": history["val_accuracy"][-1],
+        "best_val_accuracy": max(history["val_accuracy"]),
+        "train_seconds": sum(history["seconds"]),
+        "wall_seconds": wall,
+        "run_dir": str(run_dir),
+    }
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    import csv
+
+    columns: dict[str, list[float]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            for key, value in row.items():
+                if value:
+                    columns.setdefault(key, []).append(float(value))
+    return columns
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated names")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every run (default: 0)")
+    parser.add_argument("--runs-dir", type=Path, default=None, help="default: a temporary folder")
+    parser.add_argument("--output", type=Path, default=None, help="also write the rows as JSON")
+    args = parser.parse_args()
+    runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="search-"))
+    rows = []
+    for name in args.recipes.split(","):
+        rows.append(train(name, RECIPES[name], runs_dir, args.seed))
+        print(json.dumps(rows[-1]), flush=True)
+        if args.output:
+            args.output.write_text(json.dumps(rows, indent=2))
+    print("\n| recipe | val acc (last epoch) | train s |\n|---|---|---|")
+    for row in sorted(rows, key=lambda row: -row["val_accuracy"]):
+        print(f"| {row['recipe']} | {row['val_accuracy']:.4f} | {row['train_seconds']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
