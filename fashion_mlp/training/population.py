@@ -1,0 +1,567 @@
+"""Populations: K models of one architecture trained at once, in one jitted program.
+
+The compiled engine's state (trainable, non-trainable, optimizer and metric variables) gains a
+leading member axis, and `jax.vmap` maps Keras's own stateless `train_step`/`test_step` over it
+inside the same `lax.scan`s as compiled.py. The data is put on the device once and shared; each
+member gathers its own batches by index. Members may differ in their initial weights, their
+seed (shuffle order and dropout masks) and a constant learning rate (an optimizer variable);
+everything else that is a Python constant in the compiled step (architecture, dropout rate,
+momentum, weight decay, label smoothing, a schedule) must match, so a sweep over those makes
+one population per value (`population_key` in fashion_mlp/sweeps says which).
+
+Semantics are `fit_compiled`'s, member by member: the validation split, per-epoch validation
+metrics, the partial last batch, Keras's EarlyStopping rules per member (a stopped member is
+frozen, its best weights restored as configured, while the others go on), and exact resume from
+a checkpoint folder written after every epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from fashion_mlp.config import TrainingConfig
+from fashion_mlp.datasets import Dataset
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.runs import atomic_path, write_json
+from fashion_mlp.subsets import integer_labels, split_validation
+from fashion_mlp.training.compiled import (
+    MAX_CHUNKS_PER_EPOCH,
+    TARGET_STEPS_PER_CHUNK,
+    chunked_batches,
+)
+from fashion_mlp.training.keras_internals import (
+    build_for_training,
+    seed_state_variables,
+    stateless_step,
+)
+from fashion_mlp.training.seeding import epoch_order
+
+DEFAULTS = TrainingConfig()
+MAX_MEMBERS_PER_PROGRAM = 128  # beyond this a population is split: compile time grows, no gain
+MEMORY_FRACTION = 0.5  # share of the free device memory one population plans to use
+STATE_COPIES = 8  # per member: weights, 2 optimizer slots, gradients, new state, best, 2 spare
+ACTIVATION_COPIES = 4  # per member and sample: activations, their gradients, gathered input
+STEPS_CACHE_SIZE = 8  # kinds of population whose compiled programs are kept (a few MB each)
+CHECKPOINT_STATE = "state.json"
+CHECKPOINT_ARRAYS = "state.npz"
+
+
+@dataclass
+class MemberStop:
+    """One member's early-stopping record, under Keras's EarlyStopping rules (min_delta 0)."""
+
+    best: float | None = None
+    best_epoch: int = 0
+    wait: int = 0
+    stopped_epoch: int | None = None  # 0-based epoch it stopped after; None = still training
+
+    def update(self, epoch: int, value: float, patience: int) -> bool:
+        """Record epoch's monitored value; True when the member's weights are the new best."""
+        self.wait += 1
+        if self.best is None or value < self.best:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            return True
+        if self.wait >= patience and epoch > 0:
+            self.stopped_epoch = epoch
+        return False
+
+
+@dataclass(frozen=True)
+class _PopulationSteps:
+    train_chunk: object
+    test_chunk: object
+
+
+# population kind (see _population_steps) -> its jitted scans, least recently used first
+_STEPS_CACHE: OrderedDict[str, _PopulationSteps] = OrderedDict()
+
+
+def train_population(
+    models: Sequence[keras.Model],
+    data: Dataset,
+    *,
+    seeds: Sequence[int],
+    epochs: int = DEFAULTS.epochs,
+    batch_size: int = DEFAULTS.batch_size,
+    validation_split: float = DEFAULTS.validation_split,
+    early_stopping_patience: int = DEFAULTS.early_stopping_patience,
+    restore_best_weights: bool = DEFAULTS.restore_best_weights,
+    members_per_program: int | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    on_epoch_end: Callable[[int, list[dict | None]], None] | None = None,
+    chunks_per_epoch: int | None = None,
+) -> list[dict[str, list[float]]]:
+    """Train compiled models of one architecture together, each as `fit` would train it alone.
+
+    Member i trains from models[i]'s weights and optimizer (its own learning rate) with
+    seeds[i]'s shuffle order and dropout masks; the result (weights and optimizer state) is
+    written back into models[i]. With `checkpoint_dir`, the population's state is saved after
+    each epoch and a later call with the same folder, models and seeds continues from there
+    exactly.
+
+    Args:
+        models: compiled Keras models, same architecture, loss and optimizer settings (a
+            constant learning rate may differ), e.g. built with different seeds.
+        data: the Dataset; the validation set is the LAST `validation_split` of x_train.
+        seeds: one seed per member: shuffle order and dropout masks per epoch.
+        epochs, batch_size, validation_split: as `fit`.
+        early_stopping_patience: Keras's EarlyStopping on val_loss (loss without validation)
+            per member; -1 = off.
+        restore_best_weights: a member ends with its best epoch's weights (with early stopping).
+        members_per_program: most members trained in one program; None = as many as memory
+            allows (`members_per_program`). A larger population is split and trained in turn;
+            one that exhausts device memory is halved and retried.
+        checkpoint_dir: folder for the after-epoch checkpoint (None = no checkpoint).
+        on_epoch_end: called as on_epoch_end(epoch, logs) with one dict per member (None for a
+            member that had already stopped).
+        chunks_per_epoch: scans per epoch (default: as `fit_compiled`), for progress.
+
+    Returns:
+        Each member's history (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds:
+        the population's epoch time shared among its active members).
+
+    Example:
+        >>> models = [build(seed) for seed in range(8)]
+        >>> histories = train_population(models, data, seeds=range(8), epochs=10)
+        >>> [history["val_accuracy"][-1] for history in histories]
+    """
+    models, seeds = list(models), [int(seed) for seed in seeds]
+    _check_population(models, seeds, epochs, batch_size, early_stopping_patience)
+    x_train, y_train, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), validation_split
+    )
+    settings = _Settings(
+        epochs, batch_size, early_stopping_patience, restore_best_weights, chunks_per_epoch
+    )
+    arrays = _DeviceData(x_train, y_train, x_val, y_val)
+    limit = members_per_program or members_per_program_for(models[0], batch_size)
+    groups = np.array_split(np.arange(len(models)), math.ceil(len(models) / limit))
+    histories: list[dict[str, list[float]]] = []
+    for number, group in enumerate(groups):
+        folder = _part_folder(checkpoint_dir, number, len(groups))
+        histories += _train_or_halve(
+            [models[i] for i in group], [seeds[i] for i in group], arrays, settings, folder,
+            _offset_callback(on_epoch_end, int(group[0]), len(models)),
+        )  # fmt: skip
+    return histories
+
+
+def members_per_program_for(model: keras.Model, batch_size: int, free_bytes=None) -> int:
+    """How many members of `model`'s kind one program trains: MEMORY_FRACTION of the free
+    device memory over one member's estimated need, at most MAX_MEMBERS_PER_PROGRAM."""
+    free = available_memory_bytes() if free_bytes is None else free_bytes
+    fitting = int(free * MEMORY_FRACTION // member_bytes(model, batch_size))
+    return max(1, min(MAX_MEMBERS_PER_PROGRAM, fitting))
+
+
+def member_bytes(model: keras.Model, batch_size: int) -> int:
+    """One member's estimated device memory: its state copies and a batch's activations."""
+    weights = sum(math.prod(weight.shape) for weight in model.weights)
+    activations = sum(_output_size(layer) for layer in model.layers) + _input_size(model)
+    return 4 * (STATE_COPIES * weights + ACTIVATION_COPIES * batch_size * activations)
+
+
+def available_memory_bytes() -> int:
+    """Free memory of the first JAX device: the accelerator's, or the host's available RAM."""
+    stats = jax.devices()[0].memory_stats()
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    epochs: int
+    batch_size: int
+    patience: int
+    restore_best_weights: bool
+    chunks_per_epoch: int | None
+
+
+class _DeviceData:
+    """The training and validation arrays, put on the device once for every population."""
+
+    def __init__(self, x_train, y_train, x_val, y_val):
+        self.num_train = len(x_train)
+        self.x, self.y = jax.device_put(x_train), jax.device_put(y_train)
+        self.validation = None
+        if x_val is not None:
+            self.validation = (jax.device_put(x_val), jax.device_put(y_val))
+
+
+def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end):
+    """Train one population; if it exhausts device memory, train each half in turn instead."""
+    try:
+        return _Population(models, seeds, arrays, settings, folder).train(on_epoch_end)
+    except Exception as error:  # XLA raises its runtime error; the host raises MemoryError
+        if len(models) == 1 or not _is_out_of_memory(error):
+            raise
+    half = len(models) // 2
+    warnings.warn(
+        f"a population of {len(models)} members exhausted memory; training it as two of "
+        f"{half} and {len(models) - half} (set members_per_program lower to avoid the retry)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    first = _train_or_halve(
+        models[:half], seeds[:half], arrays, settings, _sub(folder, "a"), on_epoch_end
+    )
+    return first + _train_or_halve(
+        models[half:], seeds[half:], arrays, settings, _sub(folder, "b"),
+        _offset_callback(on_epoch_end, half, None),
+    )  # fmt: skip
+
+
+class _Population:
+    """One program's members: their stacked state, the epoch loop and the checkpoint."""
+
+    def __init__(self, models, seeds, arrays: _DeviceData, settings: _Settings, folder):
+        self.models, self.seeds, self.arrays, self.settings = models, seeds, arrays, settings
+        self.folder = None if folder is None else Path(folder)
+        self.template = models[0]
+        for model in models:
+            build_for_training(model, arrays.x[:1], arrays.y[:1])
+        self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
+        self.template.reset_metrics()
+        metrics = [variable.value for variable in self.template.metrics_variables]
+        self.fresh_metrics = [jnp.stack([value] * len(models)) for value in metrics]
+        seed_variables = {id(variable) for variable in seed_state_variables(self.template)}
+        self.seed_slots = [
+            index for index, variable in enumerate(self.template.non_trainable_variables)
+            if id(variable) in seed_variables
+        ]  # fmt: skip
+        self.histories: list[dict[str, list[float]]] = [{} for _ in models]
+        self.stops = [MemberStop() for _ in models]
+        self.best = self._weights()  # each member's best weights so far (trainable, non-train.)
+        self.start_epoch = 0
+        self.steps = _population_steps(self.template)
+
+    def _initial_state(self) -> list[list]:
+        return [
+            [jnp.stack(values) for values in zip(*per_model, strict=True)]
+            for per_model in zip(*(_model_state(model) for model in self.models), strict=True)
+        ]
+
+    def _weights(self) -> list[list]:
+        return [list(self.state[0]), list(self.state[1])]
+
+    @property
+    def active(self) -> np.ndarray:
+        return np.array([stop.stopped_epoch is None for stop in self.stops])
+
+    def train(self, on_epoch_end) -> list[dict[str, list[float]]]:
+        self._load_checkpoint()
+        for epoch in range(self.start_epoch, self.settings.epochs):
+            if not self.active.any():
+                break
+            logs = self._epoch(epoch)
+            self._save_checkpoint(epoch + 1)
+            if on_epoch_end:
+                on_epoch_end(epoch, logs)
+        if self.settings.restore_best_weights and self.settings.patience >= 0:
+            self.state[0], self.state[1] = list(self.best[0]), list(self.best[1])
+        self._write_back()
+        return self.histories
+
+    def _epoch(self, epoch: int) -> list[dict | None]:
+        started = time.perf_counter()
+        active = self.active
+        self._seed_random_layers(epoch)
+        chunks = self._chunks(epoch)
+        state = (*self.state, self.fresh_metrics)
+        for indices in chunks:
+            state, chunk_logs = self.steps.train_chunk(
+                state, jnp.asarray(active), self.arrays.x, self.arrays.y, indices
+            )
+        self.state = [list(part) for part in state[:3]]
+        logs = _member_logs(chunk_logs)
+        if self.arrays.validation is not None:
+            val_logs = self._validate()
+            for member_logs, member_val in zip(logs, val_logs, strict=True):
+                member_logs |= {f"val_{name}": value for name, value in member_val.items()}
+        seconds = (time.perf_counter() - started) / active.sum()
+        shown: list[dict | None] = []
+        for index, member_logs in enumerate(logs):
+            if not active[index]:
+                shown.append(None)
+                continue
+            member_logs |= {"learning_rate": self._learning_rate(index), "seconds": seconds}
+            for name, value in member_logs.items():
+                self.histories[index].setdefault(name, []).append(float(value))
+            self._early_stopping(index, epoch, member_logs)
+            shown.append(member_logs)
+        return shown
+
+    def _chunks(self, epoch: int) -> list[np.ndarray]:
+        """Each chunk's batch indices for every member: (members, steps, batch)."""
+        steps_per_epoch = math.ceil(self.arrays.num_train / self.settings.batch_size)
+        chunks = self.settings.chunks_per_epoch or min(
+            MAX_CHUNKS_PER_EPOCH, max(1, steps_per_epoch // TARGET_STEPS_PER_CHUNK)
+        )
+        per_member = [
+            chunked_batches(
+                epoch_order(self.arrays.num_train, seed, epoch), self.settings.batch_size, chunks
+            )
+            for seed in self.seeds
+        ]
+        return [np.stack(parts) for parts in zip(*per_member, strict=True)]
+
+    def _validate(self) -> list[dict[str, float]]:
+        x_val, y_val = self.arrays.validation
+        order = np.arange(len(x_val), dtype=np.int32)
+        state = (self.state[0], self.state[1], self.fresh_metrics)
+        for indices in chunked_batches(order, self.settings.batch_size, 1):
+            state, chunk_logs = self.steps.test_chunk(state, x_val, y_val, indices)
+        return _member_logs(chunk_logs)
+
+    def _seed_random_layers(self, epoch: int) -> None:
+        """Each member's dropout seeds from (its seed, epoch), as `seed_random_layers` does."""
+        for position, slot in enumerate(self.seed_slots):
+            dtype = self.state[1][slot].dtype
+            seeds = [
+                [np.random.default_rng([seed, epoch, position]).integers(2**31), 0]
+                for seed in self.seeds
+            ]
+            self.state[1][slot] = jnp.asarray(np.array(seeds, dtype=dtype))
+
+    def _early_stopping(self, index: int, epoch: int, logs: dict) -> None:
+        if self.settings.patience < 0:
+            return
+        monitor = "val_loss" if self.arrays.validation is not None else "loss"
+        if self.stops[index].update(epoch, float(logs[monitor]), self.settings.patience):
+            for part in (0, 1):
+                self.best[part] = [
+                    best.at[index].set(value[index])
+                    for best, value in zip(self.best[part], self.state[part], strict=True)
+                ]
+
+    def _learning_rate(self, index: int) -> float:
+        """The member's learning rate now (its variable, or the schedule at its iteration)."""
+        optimizer = self.template.optimizer
+        mapping = [(v, value[index]) for v, value in zip(optimizer.variables, self.state[2],
+                                                          strict=True)]  # fmt: skip
+        with keras.StatelessScope(state_mapping=mapping):
+            return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+    def _write_back(self) -> None:
+        for index, model in enumerate(self.models):
+            groups = _variable_groups(model)
+            for variables, values in zip(groups, self.state, strict=True):
+                for variable, value in zip(variables, values, strict=True):
+                    variable.assign(value[index])
+            model.optimizer.finalize_variable_values(model.trainable_variables)
+
+    # checkpoint
+    def _save_checkpoint(self, epochs_done: int) -> None:
+        if self.folder is None:
+            return
+        arrays = {}
+        for name, values in (
+            ("trainable", self.state[0]), ("non_trainable", self.state[1]),
+            ("optimizer", self.state[2]), ("best_trainable", self.best[0]),
+            ("best_non_trainable", self.best[1]),
+        ):  # fmt: skip
+            for position, value in enumerate(values):
+                arrays[f"{name}_{position}"] = np.asarray(value)
+        with atomic_path(self.folder / CHECKPOINT_ARRAYS) as temporary:
+            np.savez(temporary, **arrays)  # the name ends in .npz, so savez adds nothing
+        state = {
+            "epochs_done": epochs_done, "seeds": self.seeds, "histories": self.histories,
+            "stops": [asdict(stop) for stop in self.stops],
+        }  # fmt: skip
+        write_json(self.folder / CHECKPOINT_STATE, state)
+
+    def _load_checkpoint(self) -> None:
+        if self.folder is None or not (self.folder / CHECKPOINT_STATE).is_file():
+            return
+        state = json.loads((self.folder / CHECKPOINT_STATE).read_text(encoding="utf-8"))
+        if state.get("seeds") != self.seeds:
+            raise ConfigError(
+                f"the population checkpoint in {self.folder} is for seeds {state.get('seeds')}, "
+                f"not {self.seeds}; resume with the same members or remove that folder"
+            )
+        with np.load(self.folder / CHECKPOINT_ARRAYS, allow_pickle=False) as arrays:
+
+            def read(name, count):
+                return [jnp.asarray(arrays[f"{name}_{position}"]) for position in range(count)]
+
+            self.state = [read(name, len(values)) for name, values in
+                          zip(("trainable", "non_trainable", "optimizer"), self.state,
+                              strict=True)]  # fmt: skip
+            self.best = [read("best_trainable", len(self.state[0])),
+                         read("best_non_trainable", len(self.state[1]))]  # fmt: skip
+        self.histories = state["histories"]
+        self.stops = [MemberStop(**stop) for stop in state["stops"]]
+        self.start_epoch = int(state["epochs_done"])
+
+
+def _population_steps(template: keras.Model) -> _PopulationSteps:
+    """The template's train/test scans, vmapped over the member axis and jitted.
+
+    Cached by what the traced step depends on (architecture, loss, metrics, optimizer
+    settings), not by model: the next population of the same kind reuses the compiled
+    programs (the template is kept alive by its entry; the cache holds STEPS_CACHE_SIZE).
+    """
+    key = json.dumps(_shared_settings(template, 0), sort_keys=True, default=str)
+    if key in _STEPS_CACHE:
+        _STEPS_CACHE.move_to_end(key)
+        return _STEPS_CACHE[key]
+
+    def train(state, active, x, y, batch_indices):
+        step_function = stateless_step(template, "train_step")
+
+        def member(state, member_active, indices):
+            def one_batch(state, batch):
+                logs, new_state = step_function(state, (x[batch], y[batch]))
+                kept = jax.tree.map(
+                    lambda new, old: jnp.where(member_active, new, old), new_state, state
+                )
+                return kept, logs
+
+            state, logs = jax.lax.scan(one_batch, state, indices)
+            return state, jax.tree.map(lambda values: values[-1], logs)
+
+        return jax.vmap(member)(state, active, batch_indices)
+
+    def test(state, x, y, batch_indices):
+        step_function = stateless_step(template, "test_step")
+
+        def member(state):
+            def one_batch(state, batch):
+                logs, state = step_function(state, (x[batch], y[batch]))
+                return state, logs
+
+            state, logs = jax.lax.scan(one_batch, state, batch_indices)
+            return state, jax.tree.map(lambda values: values[-1], logs)
+
+        return jax.vmap(member)(state)
+
+    steps = _PopulationSteps(jax.jit(train), jax.jit(test))
+    _STEPS_CACHE[key] = steps
+    if len(_STEPS_CACHE) > STEPS_CACHE_SIZE:
+        _STEPS_CACHE.popitem(last=False)
+    return steps
+
+
+def _variable_groups(model: keras.Model) -> tuple[list, list, list]:
+    return model.trainable_variables, model.non_trainable_variables, model.optimizer.variables
+
+
+def _model_state(model: keras.Model) -> tuple[list, list, list]:
+    return tuple([variable.value for variable in group] for group in _variable_groups(model))
+
+
+def _member_logs(chunk_logs: dict) -> list[dict[str, float]]:
+    """Per-member floats from a chunk's (members,) log arrays."""
+    arrays = {name: np.asarray(values) for name, values in chunk_logs.items()}
+    count = len(next(iter(arrays.values())))
+    return [{name: float(values[index]) for name, values in arrays.items()} for index in
+            range(count)]  # fmt: skip
+
+
+def _is_out_of_memory(error: Exception) -> bool:
+    return isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in str(error)
+
+
+def _part_folder(folder, number: int, parts: int):
+    if folder is None or parts == 1:
+        return folder
+    return Path(folder) / f"part-{number}"
+
+
+def _sub(folder, name: str):
+    return None if folder is None else Path(folder) / name
+
+
+def _offset_callback(on_epoch_end, offset: int, total: int | None):
+    """on_epoch_end for a part of the population: its logs placed at the members' positions."""
+    if on_epoch_end is None or (offset == 0 and total is None):
+        return on_epoch_end
+
+    def shifted(epoch, logs):
+        on_epoch_end(epoch, [None] * offset + list(logs))
+
+    return shifted
+
+
+def _output_size(layer) -> int:
+    try:
+        return math.prod(size for size in layer.output.shape[1:] if size)
+    except (AttributeError, ValueError, TypeError):
+        return 0
+
+
+def _input_size(model: keras.Model) -> int:
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return math.prod(size for size in inputs[0].shape[1:] if size)
+    return 0
+
+
+def _check_population(models, seeds, epochs, batch_size, patience) -> None:
+    """Raise ConfigError for a population the engine cannot train, saying what to change."""
+    if keras.backend.backend() != "jax":
+        raise ConfigError(
+            f"populations need Keras's JAX backend, but KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax"
+        )
+    if not models or len(models) != len(seeds):
+        raise ConfigError(
+            f"{len(models)} models and {len(seeds)} seeds: pass one seed per model, at least one"
+        )
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(patience, int) or patience < -1:
+        raise ConfigError(f"early_stopping_patience={patience!r}: expected >= 0, or -1 (off)")
+    reference = _shared_settings(models[0], 0)
+    for index, model in enumerate(models[1:], 1):
+        settings = _shared_settings(model, index)
+        for key in reference:
+            if settings[key] != reference[key]:
+                raise ConfigError(
+                    f"member {index} differs from member 0 in its {key}: the members of one "
+                    "population may differ only in weights, seed and a constant learning "
+                    "rate; train the others as another population"
+                )
+
+
+def _architecture(model: keras.Model) -> str:
+    """The model's layers and their settings, without the names Keras numbers per instance."""
+    layers = []
+    for layer in model.layers:
+        config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        layers.append([type(layer).__name__, config])
+    return json.dumps([type(model).__name__, layers], sort_keys=True, default=str)
+
+
+def _shared_settings(model: keras.Model, index: int) -> dict:
+    """What must be equal across members: architecture, loss, metrics, optimizer (but lr)."""
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        raise ConfigError(f"member {index} is not compiled; call model.compile(...) first")
+    optimizer = dict(model.optimizer.get_config())
+    rate = optimizer.pop("learning_rate")
+    if isinstance(rate, dict):
+        optimizer["learning_rate schedule"] = rate
+    optimizer.pop("name", None)
+    compile_config = model.get_compile_config() or {}
+    return {
+        "architecture": _architecture(model),
+        "weight shapes": [tuple(weight.shape) for weight in model.weights],
+        "loss": json.dumps(compile_config.get("loss"), sort_keys=True, default=str),
+        "metrics": json.dumps(compile_config.get("metrics"), sort_keys=True, default=str),
+        "optimizer settings": json.dumps(optimizer, sort_keys=True, default=str),
+    }

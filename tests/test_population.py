@@ -1,0 +1,133 @@
+"""Populations train each member as the single-model engine trains it alone: same weights and
+metrics per member (seeds, learning rates, dropout, validation, partial batch, early stopping),
+split programs give the same result, and a killed population resumes exactly."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from conftest import synthetic_dataset
+
+import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.training import fit
+from fashion_mlp.training.population import (
+    MemberStop,
+    member_bytes,
+    members_per_program_for,
+    train_population,
+)
+
+DATA = synthetic_dataset(220, 40, seed=5)  # 198 train = 12 batches of 16 + 6; 22 validation
+BATCH = 16
+SPLIT = 0.1
+COMPARED = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+
+
+def small_model(seed: int, learning_rate: float = 0.01, dropout: float = 0.2) -> keras.Model:
+    """A tiny MLP with dropout; its initial weights follow `seed`."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Dense(16, activation="tanh"),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def alone(seed, learning_rate, epochs, patience=-1):
+    """The member trained by itself on the single-model compiled engine."""
+    model = small_model(seed, learning_rate)
+    stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+    history = fit(
+        model, DATA, epochs=epochs, batch_size=BATCH, validation_split=SPLIT, seed=seed,
+        engine="compiled", callbacks=[stop] if patience >= 0 else [],
+    )  # fmt: skip
+    return model, history.history
+
+
+def assert_same(model, history, expected_model, expected_history):
+    for a, b in zip(model.get_weights(), expected_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-5)
+    for name in COMPARED:
+        assert history[name] == pytest.approx(expected_history[name], rel=1e-4, abs=1e-6), name
+
+
+def test_two_members_match_each_trained_alone_early_stopping_included():
+    members = [(1, 0.01), (2, 2.0)]  # lr 2.0 diverges: its val_loss rises and it stops early
+    models = [small_model(seed, rate) for seed, rate in members]
+    histories = train_population(
+        models, DATA, seeds=[1, 2], epochs=5, batch_size=BATCH, validation_split=SPLIT,
+        early_stopping_patience=1,
+    )  # fmt: skip
+    for model, history, (seed, rate) in zip(models, histories, members, strict=True):
+        assert_same(model, history, *alone(seed, rate, epochs=5, patience=1))
+    assert len(histories[1]["loss"]) < len(histories[0]["loss"]) == 5  # one stopped, one went on
+    assert histories[0]["learning_rate"] == pytest.approx([0.01] * 5)
+    assert histories[1]["learning_rate"][0] == pytest.approx(2.0)
+
+
+def test_a_killed_population_resumes_exactly_and_split_programs_agree(tmp_path):
+    """The reference trains the members one per program; the resumed run trains them together."""
+    settings = {"seeds": [5, 6], "epochs": 3, "batch_size": BATCH, "early_stopping_patience": 2}
+    expected = [small_model(seed) for seed in (5, 6)]
+    expected_histories = train_population(expected, DATA, members_per_program=1, **settings)
+
+    def kill_after_first_epoch(epoch, logs):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_population(
+            [small_model(seed) for seed in (5, 6)], DATA, checkpoint_dir=tmp_path,
+            on_epoch_end=kill_after_first_epoch, **settings,
+        )  # fmt: skip
+    seen = []
+    resumed = [small_model(seed) for seed in (5, 6)]  # fresh weights: the checkpoint decides
+    histories = train_population(
+        resumed, DATA, checkpoint_dir=tmp_path,
+        on_epoch_end=lambda epoch, logs: seen.append(epoch), **settings,
+    )  # fmt: skip
+    assert seen == [1, 2]
+    for model, history, reference, reference_history in zip(
+        resumed, histories, expected, expected_histories, strict=True
+    ):
+        for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, atol=2e-5)
+        assert history["loss"] == pytest.approx(reference_history["loss"], rel=1e-5)
+    assert int(resumed[0].optimizer.iterations) == int(expected[0].optimizer.iterations)
+
+
+def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
+    with pytest.raises(ConfigError, match="member 1 differs from member 0 in its architecture"):
+        train_population(
+            [small_model(0), small_model(1, dropout=0.5)], DATA, seeds=[0, 1], epochs=1
+        )
+    with pytest.raises(ConfigError, match="one seed per model"):
+        train_population([small_model(0)], DATA, seeds=[0, 1], epochs=1)
+
+
+def test_members_per_program_follows_memory():
+    model = small_model(0)
+    one = member_bytes(model, BATCH)
+    assert members_per_program_for(model, BATCH, free_bytes=10 * one) == 5  # half the memory
+    assert members_per_program_for(model, BATCH, free_bytes=one // 10) == 1
+    assert members_per_program_for(model, BATCH, free_bytes=10**15) == 128
+
+
+def test_member_stop_follows_keras_early_stopping_rules():
+    stop = MemberStop()
+    assert stop.update(0, 1.0, patience=2)
+    assert not stop.update(1, 1.0, patience=2) and stop.stopped_epoch is None  # not better
+    assert not stop.update(2, 1.5, patience=2) and stop.stopped_epoch == 2
