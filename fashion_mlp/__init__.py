@@ -26,6 +26,7 @@ _PUBLIC_API = {
     "load_user_model": "fashion_mlp.models",
     "compile_model": "fashion_mlp.training",
     "fit": "fashion_mlp.training",
+    "train_population": "fashion_mlp.training.population",
     "evaluate": "fashion_mlp.inference",
     "evaluate_run": "fashion_mlp.inference",
     "Predictor": "fashion_mlp.inference",
