@@ -425,14 +425,13 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
 
         def member(state, member_active, indices):
             def one_batch(state, batch):
-                logs, new_state = step_function(state, (x[batch], y[batch]))
-                kept = jax.tree.map(
-                    lambda new, old: jnp.where(member_active, new, old), new_state, state
-                )
-                return kept, logs
+                logs, state = step_function(state, (x[batch], y[batch]))
+                return state, logs
 
-            state, logs = jax.lax.scan(one_batch, state, indices)
-            return state, jax.tree.map(lambda values: values[-1], logs)
+            trained, logs = jax.lax.scan(one_batch, state, indices)
+            # A stopped member computes but keeps its state: one select per chunk, not per step.
+            kept = jax.tree.map(lambda new, old: jnp.where(member_active, new, old), trained, state)
+            return kept, jax.tree.map(lambda values: values[-1], logs)
 
         return jax.vmap(member)(state, active, batch_indices)
 

@@ -1,0 +1,157 @@
+"""Populations: models trained per second by K-member populations against one at a time.
+
+Run by hand: `python benchmarks/bench_population.py` (a few minutes on 2 cores). Every variant
+trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16,
+the last 10 % for validation) on the full training set, in its own process: the single-model
+compiled engine one member at a time, then populations of K = 1, 8, 32, 128 members (seeds
+0..K-1). The first call (compilation and one epoch) is reported apart; the rate is model-epochs
+per second over the timed epochs, and peak memory is the process's VmHWM. Prints a table last
+and writes the results as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
+
+# isort: split
+import keras
+from rich.console import Console
+from rich.table import Table
+
+from fashion_mlp.config import MLPSpec
+from fashion_mlp.datasets import load_dataset
+from fashion_mlp.experiment import environment
+from fashion_mlp.models import build_model
+from fashion_mlp.subsets import integer_labels, split_validation
+from fashion_mlp.training.compiled import fit_compiled
+from fashion_mlp.training.population import train_population
+
+VALIDATION_SPLIT = 0.1  # the notebook's
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,8,32,128", help="population sizes (1,8,32,128)")
+    parser.add_argument("--epochs", type=int, default=1, help="timed epochs per variant (1)")
+    parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of the IDX files (default: search)"
+    )
+    parser.add_argument("--output", default="bench_population.json", help="JSON results path")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)  # set for the child processes
+    return parser.parse_args(argv)
+
+
+def notebook_models(data, count: int) -> list[keras.Model]:
+    """`count` notebook models, seeds 0..count-1; the input layer is adapted once and copied."""
+    x_fit, _, _, _ = split_validation(data.x_train, data.y_train, VALIDATION_SPLIT)
+    models = []
+    for seed in range(count):
+        keras.utils.set_random_seed(seed)
+        model = build_model(MLPSpec(), "functional", x_train=None if models else x_fit)
+        if models:
+            normalization = models[0].get_layer("normalization").get_weights()
+            model.get_layer("normalization").set_weights(normalization)
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        models.append(model)
+    return models
+
+
+def run_single(args, data) -> dict:
+    """The single-model engine: one member, a first epoch, then the timed epochs."""
+    model = notebook_models(data, 1)[0]
+    x, y, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), VALIDATION_SPLIT
+    )
+
+    def train(epochs, initial_epoch):
+        fit_compiled(model, x, y, epochs=epochs, initial_epoch=initial_epoch,
+                     batch_size=args.batch_size, validation_data=(x_val, y_val))  # fmt: skip
+
+    started = time.perf_counter()
+    train(1, 0)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    train(1 + args.epochs, 1)
+    return {"members": 1, "first_call_s": first, "seconds": time.perf_counter() - started}
+
+
+def run_population(args, data, size: int) -> dict:
+    """A population of `size`: a first call (compiles, one epoch), then the timed epochs."""
+    models = notebook_models(data, size)
+    settings = {"seeds": range(size), "batch_size": args.batch_size,
+                "validation_split": VALIDATION_SPLIT, "members_per_program": size}  # fmt: skip
+    started = time.perf_counter()
+    train_population(models, data, epochs=1, **settings)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    train_population(models, data, epochs=args.epochs, **settings)
+    return {"members": size, "first_call_s": first, "seconds": time.perf_counter() - started}
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child(args) -> None:
+    data = load_dataset("fashion", data_dir=args.data_dir)
+    if args.variant == "single":
+        result = run_single(args, data)
+    else:
+        result = run_population(args, data, int(args.variant))
+    result |= {"variant": args.variant, "peak_mb": peak_memory_mb()}
+    result["model_epochs_per_s"] = result["members"] * args.epochs / result["seconds"]
+    print(json.dumps(result))
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.variant:
+        child(args)
+        return
+    results = []
+    for variant in ["single", *args.sizes.split(",")]:
+        command = [sys.executable, __file__, "--variant", variant, "--epochs", str(args.epochs),
+                   "--batch-size", str(args.batch_size)]  # fmt: skip
+        if args.data_dir:
+            command += ["--data-dir", args.data_dir]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        results.append(json.loads(output.strip().splitlines()[-1]))
+        print(f"{variant}: {results[-1]['model_epochs_per_s']:.2f} model-epochs/s", flush=True)
+    single = results[0]["model_epochs_per_s"]
+    Path(args.output).write_text(
+        json.dumps({"environment": environment(), "results": results}, indent=2) + "\n"
+    )
+    table = Table(title=f"Populations, notebook model, batch {args.batch_size}, full data")
+    for header in ("variant", "first call s", "s / epoch", "model-epochs / s",
+                   "vs one at a time", "peak MB"):  # fmt: skip
+        table.add_column(header, justify="right" if header != "variant" else "left")
+    for result in results:
+        name = "single engine, one at a time" if result["variant"] == "single" else (
+            f"population K = {result['members']}"
+        )  # fmt: skip
+        table.add_row(
+            name, f"{result['first_call_s']:.2f}", f"{result['seconds'] / args.epochs:.2f}",
+            f"{result['model_epochs_per_s']:.2f}",
+            f"{result['model_epochs_per_s'] / single:.2f}x", f"{result['peak_mb']:.0f}",
+        )  # fmt: skip
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    main()
