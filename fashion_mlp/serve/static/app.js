@@ -127,6 +127,13 @@ function renderRuns() {
   $("#compare-button").disabled = state.ticked.size !== 2;
 }
 
+function shown(key, value) {
+  if (value == null) return "";
+  if (typeof value === "number" && key.includes("accuracy")) return pct(value);
+  if (typeof value === "number" && !Number.isInteger(value)) return Number(value.toPrecision(4));
+  return JSON.stringify(value).replace(/^"|"$/g, "");
+}
+
 async function compareRuns() {
   const query = [...state.ticked].map((name) => `run=${encodeURIComponent(name)}`).join("&");
   const result = await api(`/api/compare?${query}`);
@@ -134,8 +141,7 @@ async function compareRuns() {
   const table = el("table", { class: "table" },
     el("thead", {}, el("tr", {}, el("th", {}, ""), ...result.runs.map((name) => el("th", {}, name)))),
     el("tbody", {}, ...keys.map((key) => el("tr", {}, el("th", {}, key),
-      ...result.rows.map((row) => el("td", {}, typeof row[key] === "number" && key.includes("accuracy")
-        ? pct(row[key]) : row[key] == null ? "" : JSON.stringify(row[key]).replace(/^"|"$/g, "")))))));
+      ...result.rows.map((row) => el("td", {}, shown(key, row[key])))))));
   $("#compare-table").replaceChildren(table);
   const colors = ["#1f77b4", "#d62728"];
   lineChart($("#compare-chart"), result.runs.map((name, index) => ({
@@ -147,7 +153,8 @@ async function compareRuns() {
 
 // ---------- charts ----------
 function lineChart(svg, series, title) {
-  const width = 480, height = 260, left = 44, right = 12, top = 24, bottom = 30;
+  const width = 480, height = 260, left = 44, right = 12, bottom = 30;
+  const top = 30 + 14 * series.length;  // the legend sits above the plot, never on a line
   const all = series.flatMap((line) => line.values.filter((v) => v != null));
   const count = Math.max(2, ...series.map((line) => line.values.length));
   svg.replaceChildren();
@@ -179,8 +186,8 @@ function lineChart(svg, series, title) {
     add("polyline", { points: points.join(" "), fill: "none", stroke: line.color, "stroke-width": 2,
                       "stroke-dasharray": line.dashed ? "5 4" : "none" });
     line.values.forEach((v, i) => v != null && add("circle", { cx: x(i), cy: y(v), r: 2.5, fill: line.color }));
-    add("text", { x: width - right - 4, y: top + 14 * index + 4, "text-anchor": "end", fill: line.color },
-        line.name);
+    add("text", { x: width - right, y: 14 + 14 * index, "text-anchor": "end", fill: line.color },
+        `── ${line.name}`);
   });
 }
 
@@ -371,7 +378,7 @@ function renderConfusion(summary) {
 function renderScores(summary) {
   const rows = summary.per_class.map((score) => el("tr", {}, el("td", {}, score.class),
     ...["precision", "recall", "f1"].map((key) => el("td", {},
-      el("span", { class: "score", style: `width:${Math.round(60 * score[key])}px` }), score[key].toFixed(3))),
+      el("span", { class: "score", style: `width:${Math.round(40 * score[key])}px` }), score[key].toFixed(3))),
     el("td", { class: "num" }, score.support)));
   $("#scores").replaceChildren(el("table", { class: "table" },
     el("thead", {}, el("tr", {}, ...["class", "precision", "recall", "F1", "images"].map((h) => el("th", {}, h)))),
