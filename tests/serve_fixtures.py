@@ -51,7 +51,7 @@ def make_run(runs_dir: Path, data_folder: Path, name: str, hidden=(16,), epochs=
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fit = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=32,
                     validation_split=0.1, verbose=0)  # fmt: skip
-    run = RunDir((runs_dir / name))
+    run = RunDir(runs_dir / name)
     run.path.mkdir(parents=True)
     run.write_config(config)
     run.save_model(model)

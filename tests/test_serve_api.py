@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
-from serve_fixtures import (  # noqa: E402
+from fastapi.testclient import TestClient
+from serve_fixtures import (
     copy_run,
     make_run,
     oversized_png,
@@ -21,12 +21,12 @@ from serve_fixtures import (  # noqa: E402
     serve_dataset,
 )
 
-from fashion_mlp.cli import main  # noqa: E402
-from fashion_mlp.images import load_image_bytes  # noqa: E402
-from fashion_mlp.inference.predictor import Predictor  # noqa: E402
-from fashion_mlp.runs import list_runs  # noqa: E402
-from fashion_mlp.serve import ServeSettings, create_app  # noqa: E402
-from fashion_mlp.subsets import load_run_data  # noqa: E402
+from fashion_mlp.cli import main
+from fashion_mlp.images import load_image_bytes
+from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.runs import list_runs
+from fashion_mlp.serve import ServeSettings, create_app
+from fashion_mlp.subsets import load_run_data
 
 TOKEN = "a-test-token-0123456789"
 
@@ -373,8 +373,8 @@ def test_trainings_queue_one_at_a_time_and_cancel(served):
     wait_for(lambda: client.get(f"/api/trainings/{first}").json()["status"] == "running")
     assert client.get(f"/api/trainings/{second}").json()["status"] == "queued"
     assert client.delete(f"/api/trainings/{second}").json()["status"] == "cancelled"
-    wait_for(lambda: any(e["type"] == "epoch_begin"
-                         for e in client.get(f"/api/trainings/{first}").json()["events"]))  # fmt: skip
+    events = lambda: client.get(f"/api/trainings/{first}").json()["events"]  # noqa: E731
+    wait_for(lambda: any(event["type"] == "epoch_begin" for event in events()))
     client.delete(f"/api/trainings/{first}")
     kinds = [event["type"] for event in events_of(client, first)]
     assert kinds[-1] == "cancelled" and "finished" not in kinds

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from fashion_mlp.images import ImageError, load_image_bytes
@@ -53,8 +54,25 @@ def check_k(k: int, predictor: Predictor) -> int:
     return k
 
 
+# Async on purpose: a small image is prepared and classified in about a millisecond, less than
+# the hand-off to a worker thread costs. Loading a model and preparing large photos (slow, and
+# they would stall every other request) go to worker threads.
+INLINE_BYTES = 256 * 1024  # uploads up to this size are prepared on the event loop (~1 ms)
+
+
+async def warm_predictor(ctx: Context, run_id: str) -> Predictor:
+    run = ctx.run(run_id)
+    return ctx.warm.loaded_predictor(run) or await run_in_threadpool(ctx.warm.predictor, run)
+
+
+async def prepared_image(content: bytes, name: str) -> np.ndarray:
+    if len(content) <= INLINE_BYTES:
+        return load_image_bytes(content, name)
+    return await run_in_threadpool(load_image_bytes, content, name)
+
+
 @router.post("/runs/{run_id}/predict", summary="Classify uploaded image files")
-def predict_files(
+async def predict_files(
     run_id: str,
     ctx: Ctx,
     files: Annotated[
@@ -66,18 +84,18 @@ def predict_files(
     pixels: Annotated[bool, Query(description="include the 28x28 the model saw")] = True,
 ):
     check_count(len(files), ctx)
-    predictor = ctx.warm.predictor(ctx.run(run_id))
+    predictor = await warm_predictor(ctx, run_id)
     check_k(k, predictor)
     prepared: list[tuple[str, np.ndarray | None, str | None]] = []
     for index, upload in enumerate(files):
         name = upload.filename or f"file {index + 1}"
-        content = upload.file.read(ctx.settings.max_upload_bytes + 1)
+        content = await upload.read(ctx.settings.max_upload_bytes + 1)
         if len(content) > ctx.settings.max_upload_bytes:
             raise too_large(
                 f"{name} is larger than {ctx.settings.max_upload_bytes:,} bytes; resize it"
             )
         try:
-            prepared.append((name, load_image_bytes(content, name), None))
+            prepared.append((name, await prepared_image(content, name), None))
         except ImageError as error:
             if len(files) == 1:
                 raise

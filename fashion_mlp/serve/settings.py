@@ -26,8 +26,6 @@ class ServeSettings:
     max_queued_trainings: int = 8  # waiting trainings; more is refused (429), not queued
     concurrent_trainings: int = 1  # trainings at a time: the CPU is shared with predictions
     progress_interval_s: float = 0.25  # step-progress events at most 4 a second per training
-    batch_window_s: float = 0.0005  # concurrent predictions wait this long to share one pass
-    max_batch: int = 256  # images in one shared forward pass
 
     @property
     def runs_root(self) -> Path:

@@ -50,6 +50,11 @@ class LRUCache(Generic[Value]):
                     self._values.popitem(last=False)
             return value
 
+    def peek(self, key: tuple) -> Value | None:
+        """The value if it is loaded, else None (never loads)."""
+        with self._lock:
+            return self._values.get(key)
+
     def __len__(self) -> int:
         return len(self._values)
 
@@ -88,6 +93,10 @@ class Warm:
 
     def predictor(self, run: RunDir) -> Predictor:
         return self.predictors.get(model_key(run), lambda: Predictor.load(run))
+
+    def loaded_predictor(self, run: RunDir) -> Predictor | None:
+        """The run's Predictor when it is already warm, else None."""
+        return self.predictors.peek(model_key(run))
 
     def test_set(self, run: RunDir) -> TestSet:
         def load() -> TestSet:
