@@ -500,3 +500,23 @@ def check_type(section_name: str, key: str, value: Any, expected: type) -> Any:
     if expected not in (int, float) and isinstance(value, expected):
         return value
     raise ConfigError(f"{where} = {value!r}: expected a {expected.__name__}")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """How a sweep runs its trials: the [sweep] table of a sweep file, or `sweep`'s flags."""
+
+    samples: int = 0  # random trials drawn from the axes; 0 = every combination (the grid)
+    sample_seed: int = 0  # seed of that draw, so the same sweep file draws the same trials
+    members_per_population: int = 0  # members per compiled program; 0 = as many as memory allows
+    ensemble: int = 0  # also ensemble the top K trials by validation accuracy; 0 = none
+    figures_top: int = 0  # draw run figures for the top N by validation; 0 = none (report --figures)
+
+
+def sweep_config(values: dict[str, Any]) -> SweepConfig:
+    """The [sweep] table, checked: every count is an integer >= 0."""
+    config = flat_section(SweepConfig, "sweep", values)
+    for key, value in dataclasses.asdict(config).items():
+        if value < 0:
+            raise ConfigError(f"[sweep] {key} = {value}: expected an integer >= 0")
+    return config

@@ -18,6 +18,7 @@ from fashion_mlp.cli.options import (
     add_model_arguments,
     add_preset_arguments,
 )
+from fashion_mlp.cli.sweep_options import add_sweep_arguments
 from fashion_mlp.runs import RUN_COLUMNS
 
 RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add_command in (
         add_data_command, add_summary_command, add_train_command, add_evaluate_command,
         add_predict_command, add_runs_command, add_report_command, add_compare_command,
-        add_serve_command,
+        add_serve_command, add_sweep_command, add_ensemble_command,
     ):  # fmt: skip
         subparser = add_command(commands)
         subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -232,4 +233,30 @@ def add_serve_command(commands) -> argparse.ArgumentParser:
         "else none)",
     )  # fmt: skip
     add_data_arguments(parser)
+    return parser
+
+
+def add_sweep_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "sweep", help="train many trials as populations; rank them by validation accuracy",
+        description="Train every trial of a sweep (a sweep file, or flags with several values: "
+        "--learning-rate 0.003 0.01 0.03 --seeds 0-3) as populations of models trained "
+        "together, each trial an ordinary run folder; write a sweep folder with results.csv, a "
+        "figure per axis and report.html ranking the trials by validation accuracy.",
+    )  # fmt: skip
+    add_sweep_arguments(parser)
+    add_runs_dir_argument(parser)
+    return parser
+
+
+def add_ensemble_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "ensemble", help="average finished runs into one ensemble run",
+        description="Build one model averaging the runs' class probabilities, evaluate it on "
+        "their test set and validation split, and save it as a new run folder.",
+    )  # fmt: skip
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN",
+                        help="two or more finished runs on the same data")  # fmt: skip
+    parser.add_argument("--name", help="name of the ensemble run (default: ensemble-<count>)")
+    add_runs_dir_argument(parser)
     return parser

@@ -1,0 +1,115 @@
+"""`fashion-mlp sweep`: train a sweep's trials as populations, with one progress display for
+the whole sweep, then print the ranking (by validation accuracy) and where everything is."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fashion_mlp.cli.sweep_options import sweep_table
+from fashion_mlp.cli.tables import compact_table, console
+from fashion_mlp.sweeps.local import resume_sweep, run_sweep
+from fashion_mlp.sweeps.spec import read_sweep_file, sweep_spec
+
+SHOWN_TRIALS = 10  # rows of the ranking printed at the end; results.csv has every trial
+
+
+class SweepProgress:
+    """One bar over every member-epoch of the sweep: trials done, best so far, time left."""
+
+    def __init__(self, out):
+        self.out = out
+        self.progress = None
+        self.folder = None
+        self.done = self.total = 0
+        self.best = None
+
+    def __call__(self, kind, **details):
+        getattr(self, f"on_{kind}")(**details)
+
+    def on_start(self, folder, trials, finished, member_epochs):
+        self.folder, self.total, self.done = folder, trials, finished
+        note = f" ({finished} already finished)" if finished else ""
+        self.out.print(f"sweep folder: {folder}\n{trials} trials{note}", soft_wrap=True)
+        self.progress = Progress(
+            TextColumn("{task.fields[trials]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("member-epochs  best val {task.fields[best]}"), TimeRemainingColumn(),
+            console=self.out, transient=True, disable=not self.out.is_terminal,
+        )  # fmt: skip
+        self.task = self.progress.add_task(
+            "sweep", total=member_epochs, trials=self._trials(), best="-"
+        )
+        self.progress.start()
+
+    def _trials(self) -> str:
+        return f"trials {self.done}/{self.total}"
+
+    def on_population(self, number, members):
+        self.out.print(f"population {number}: {members} members trained together")
+
+    def on_epoch(self, member_epochs, best):
+        if best is not None:
+            self.best = best if self.best is None else max(self.best, best)
+        self.progress.update(self.task, advance=member_epochs, best=f"{self.best:.2%}")
+
+    def on_trial(self, trial, run, metrics, remaining_epochs):
+        self.done += 1
+        self.progress.update(self.task, advance=remaining_epochs, trials=self._trials())
+        settings = "  ".join(f"{key.split('.')[-1]}={value}" for key, value in
+                             trial.settings.items())  # fmt: skip
+        validation = metrics.get("validation", {}).get("accuracy")
+        shown = "" if validation is None else f"val {validation:.2%}  "
+        self.out.print(f"trial {trial.index:>3}  {settings}  {shown}test "
+                       f"{metrics['test_accuracy']:.2%}  {run.name}", soft_wrap=True)  # fmt: skip
+
+    def on_ensemble(self, run, metrics):
+        mean = metrics["ensemble"]["mean_member_test_accuracy"]
+        self.out.print(f"ensemble {run.name}: test {metrics['test_accuracy']:.2%} (members' "
+                       f"mean {mean:.2%})", soft_wrap=True)  # fmt: skip
+
+    def stop(self):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def ranking_table(rows, keys):
+    table = compact_table(title="Trials by validation accuracy (test reported, not used)")
+    for header in ("rank", *(key.split(".")[-1] for key in keys), "val acc", "test acc", "run"):
+        table.add_column(header, justify="left" if header == "run" else "right")
+    for row in rows[:SHOWN_TRIALS]:
+        table.add_row(
+            str(row["rank"]), *(str(row[key]) for key in keys),
+            "" if row["val_accuracy"] is None else f"{row['val_accuracy']:.2%}",
+            f"{row['test_accuracy']:.2%}", row["run"],
+        )  # fmt: skip
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    out = console()
+    progress = SweepProgress(out)
+    try:
+        if args.resume:
+            result = resume_sweep(args.resume, on_event=progress)
+        else:
+            table = sweep_table(args)
+            spec = (read_sweep_file(args.sweep_file, table) if args.sweep_file
+                    else sweep_spec(table))  # fmt: skip
+            result = run_sweep(spec, args.sweeps_dir, args.runs_dir, on_event=progress)
+    except KeyboardInterrupt:
+        progress.stop()
+        if progress.progress is not None:
+            folder = args.resume or progress.folder
+            out.print(
+                "interrupted: finished trials are kept; continue with\n"
+                f"  fashion-mlp sweep --resume {folder}",
+                soft_wrap=True,
+            )
+        raise
+    progress.stop()
+    keys = [key for key in (result.rows[0] if result.rows else {}) if "." in key]
+    out.print(ranking_table(result.rows, keys))
+    out.print(f"results: {result.sweep_dir / 'results.csv'}", soft_wrap=True)
+    out.print(f"report: {result.sweep_dir / 'report.html'}", soft_wrap=True)
+    return 0

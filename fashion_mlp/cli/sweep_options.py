@@ -1,0 +1,111 @@
+"""The flags of `fashion-mlp sweep` and `fashion-mlp ensemble`, and their translation into a
+sweep file's tables. Keras-free, like the rest of the parser.
+
+Every swept flag takes one or more values: one value sets the base config, several make an
+axis (`--learning-rate 0.003 0.01 0.03 --seeds 0-3` is a 3 x 4 grid).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from fashion_mlp.cli.options import add_data_arguments
+from fashion_mlp.config import OPTIMIZERS, PRESETS, SweepConfig
+from fashion_mlp.sweeps.spec import parse_seeds
+
+SWEEPS_DIR = Path("sweeps")  # where sweep folders go, beside runs/
+AXIS_PREFIX = "axis:"  # dest prefix of the swept flags: "axis:optimizer.learning_rate"
+
+# flag, config key, value type, help
+AXIS_FLAGS = (
+    ("--learning-rate", "optimizer.learning_rate", float, "learning rates (LR ...)"),
+    ("--seeds", "training.seed", str, "seeds: a list and/or ranges, e.g. 0-4 or 0 3 7"),
+    ("--momentum", "optimizer.momentum", float, "momentum values, sgd and rmsprop"),
+    ("--weight-decay", "optimizer.weight_decay", float, "decoupled weight decay rates"),
+    ("--label-smoothing", "optimizer.label_smoothing", float, "label smoothing values"),
+    ("--optimizer", "optimizer.optimizer", str, f"optimizers ({', '.join(OPTIMIZERS)})"),
+    ("--dropout", "model.dropout", float, "dropout rates (one per trial, every layer)"),
+    ("--activation", "model.activation", str, "hidden activations (Keras names)"),
+    ("--l2", "model.l2", float, "L2 penalty factors"),
+    ("--epochs", "training.epochs", int, "epochs"),
+    ("--batch-size", "training.batch_size", int, "batch sizes"),
+    ("--train-limit", "data.train_limit", int, "training images used (0 = all)"),
+    ("--test-limit", "data.test_limit", int, "test images used (0 = all)"),
+    ("--early-stopping", "training.early_stopping_patience", int, "patience (-1 = off)"),
+)
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """Sweep file, base config, the swept flags, trial drawing and outputs."""
+    parser.add_argument(
+        "sweep_file", nargs="?", type=Path, metavar="SWEEP.toml",
+        help="sweep file: preset, base config, [axes], [sweep] (default: none, flags only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default=None,
+        help="base configuration (default: the sweep file's, else notebook)",
+    )  # fmt: skip
+    parser.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="config file over the preset (default: none)")  # fmt: skip
+    parser.add_argument("--name", help="sweep name, also in its runs' names (default: preset)")
+    add_data_arguments(parser.add_argument_group("data"))
+    group = parser.add_argument_group(
+        "swept settings", "one value sets it for every trial; several values make an axis"
+    )
+    for flag, key, kind, what in AXIS_FLAGS:
+        group.add_argument(
+            flag, dest=f"{AXIS_PREFIX}{key}", nargs="+", type=kind, metavar="V",
+            help=f"{what} (config key {key}; default: the base config's)",
+        )  # fmt: skip
+    drawing = parser.add_argument_group("trials and outputs")
+    for flag, key, what in (
+        ("--samples", "samples", "random trials drawn from the axes; 0 = the whole grid"),
+        ("--sample-seed", "sample_seed", "seed of that draw"),
+        ("--members-per-population", "members_per_population",
+         "most members trained in one program; 0 = as many as memory allows"),
+        ("--ensemble", "ensemble", "also ensemble the top K trials by validation; 0 = none"),
+        ("--figures-top", "figures_top",
+         "draw run figures for the top N by validation; 0 = none (report --figures later)"),
+    ):  # fmt: skip
+        drawing.add_argument(
+            flag, dest=f"sweep.{key}", type=int, metavar="N",
+            help=f"{what} (default: {getattr(SweepConfig, key)})",
+        )  # fmt: skip
+    drawing.add_argument(
+        "--sweeps-dir", type=Path, default=SWEEPS_DIR, metavar="FOLDER",
+        help=f"folder that holds sweep folders (default: {SWEEPS_DIR})",
+    )  # fmt: skip
+    drawing.add_argument(
+        "--resume", type=Path, metavar="SWEEP_DIR",
+        help="finish a killed sweep: finished trials are kept, the rest continue (other flags "
+        "are ignored: the sweep folder's sweep.toml is used)",
+    )  # fmt: skip
+
+
+def sweep_table(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags given, as a sweep file's tables (name, preset, base, axes, sweep)."""
+    table: dict[str, Any] = {"base": {}, "axes": {}, "sweep": {}}
+    for dest, values in vars(args).items():
+        if values is None:
+            continue
+        if dest.startswith(AXIS_PREFIX):
+            key = dest.removeprefix(AXIS_PREFIX)
+            if key == "training.seed":
+                values = [seed for text in values for seed in parse_seeds(text)]
+            if len(values) > 1:
+                table["axes"][key] = list(values)
+            else:
+                section, name = key.split(".")
+                table["base"].setdefault(section, {})[name] = values[0]
+        elif dest.startswith("data."):
+            table["base"].setdefault("data", {})[dest.removeprefix("data.")] = values
+        elif dest.startswith("sweep."):
+            table["sweep"][dest.removeprefix("sweep.")] = values
+    for key in ("name", "preset"):
+        if getattr(args, key, None):
+            table[key] = getattr(args, key)
+    if getattr(args, "config", None):
+        table["config"] = str(args.config.resolve())
+    return {key: value for key, value in table.items() if value != {}}

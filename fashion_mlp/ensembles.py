@@ -1,0 +1,143 @@
+"""Ensembles: trained runs averaged into one Keras model, saved as an ordinary run.
+
+The members (each run's own model.keras) sit inside one functional model whose output is the
+mean of their class probabilities, so the ensemble loads with `safe_mode` and `evaluate`,
+`predict`, `Predictor` and `report` treat it as any run. Its metrics.json names its members
+with their own validation and test accuracies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from fashion_mlp.errors import RunError
+from fashion_mlp.experiment import RunResult, environment, model_summary
+from fashion_mlp.inference.evaluate import provenance_dict
+from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.metrics import classification_metrics
+from fashion_mlp.models import (
+    count_trainable_parameters,
+    load_saved_model,
+    model_input_shape,
+    output_kind,
+)
+from fashion_mlp.reports.run_page import write_run_page
+from fashion_mlp.runs import RunDir
+from fashion_mlp.subsets import integer_labels, load_run_data, split_validation
+
+
+def ensemble_model(members: Sequence[keras.Model], name: str = "ensemble") -> keras.Model:
+    """One functional model averaging the members' class probabilities.
+
+    Each member is wrapped as `member_<i>` (so members with the same name can sit side by
+    side); a member with logit outputs gets a softmax first. Built from Keras layers only, so
+    it saves and loads with safe_mode.
+    """
+    if len(members) < 2:
+        raise RunError(f"an ensemble needs at least 2 members, got {len(members)}")
+    shape = model_input_shape(members[0])
+    inputs = keras.Input(shape=shape, name="pixels")
+    outputs = []
+    for index, member in enumerate(members):
+        if model_input_shape(member) != shape:
+            raise RunError(
+                f"member {index} takes images of shape {model_input_shape(member)}, member 0 "
+                f"{shape}: ensemble members must take the same input"
+            )
+        member_inputs = keras.Input(shape=shape, name=f"pixels_{index}")
+        probabilities = member(member_inputs)
+        if output_kind(member, probabilities.shape[-1]) == "logits":
+            probabilities = keras.layers.Softmax()(probabilities)
+        wrapped = keras.Model(member_inputs, probabilities, name=f"member_{index}")
+        outputs.append(wrapped(inputs))
+    return keras.Model(inputs, keras.layers.Average(name="mean_probability")(outputs), name=name)
+
+
+def build_ensemble(
+    run_dirs: Sequence[str | os.PathLike], runs_dir: str | os.PathLike = "runs", name=None
+) -> RunResult:
+    """An ensemble run of finished runs: one model.keras averaging them, evaluated on the
+    members' test set and validation split, in a new run folder under runs_dir.
+
+    The members must share a data set and validation split (their configs' [data] and
+    validation_split), so the ensemble is scored where they were.
+    """
+    runs = [RunDir(path) for path in run_dirs]
+    if len(runs) < 2:
+        raise RunError(f"an ensemble needs at least 2 runs, got {len(runs)}")
+    configs = [run.read_config() for run in runs]
+    for run, config in zip(runs[1:], configs[1:], strict=True):
+        same = (config.data, config.training.validation_split) == (
+            configs[0].data, configs[0].training.validation_split
+        )  # fmt: skip
+        if not same:
+            raise RunError(
+                f"run {run.path} was trained on other data or another validation split than "
+                f"{runs[0].path}; ensemble runs of the same data set and split"
+            )
+    started = time.perf_counter()
+    class_names = runs[0].class_names()
+    members = [load_saved_model(run.model_path) for run in runs]
+    data = load_run_data(configs[0].data)
+    _, _, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), configs[0].training.validation_split
+    )
+    member_rows = [
+        _member_row(run, Predictor(model, class_names), data, x_val, y_val)
+        for run, model in zip(runs, members, strict=True)
+    ]
+    model = ensemble_model(members)
+    predictor = Predictor(model, class_names)
+    metrics = classification_metrics(data.y_test, predictor.predict_proba(data.x_test), class_names)
+    name = name or f"ensemble-{len(runs)}"
+    metrics |= {
+        "validation": _scores(predictor, x_val, y_val),
+        "ensemble": {
+            "members": member_rows,
+            "mean_member_test_accuracy": float(np.mean([r["test_accuracy"] for r in member_rows])),
+            "mean_member_val_accuracy": _mean([r["val_accuracy"] for r in member_rows]),
+        },
+        "timings": {"train_seconds": 0.0, "seconds_per_epoch": [],
+                    "evaluate_seconds": time.perf_counter() - started},
+        "environment": environment(), "data": provenance_dict(data), "engine": "ensemble",
+        "epochs_run": 0, "parameters": count_trainable_parameters(model), "seed": None,
+    }  # fmt: skip
+    run = RunDir.create(runs_dir, name)
+    run.write_config(dataclasses.replace(configs[0], name=name))
+    run.write_summary(model_summary(model))
+    run.save_model(model)
+    run.write_history({})
+    run.write_metrics(metrics)
+    write_run_page(run)
+    finished = getattr(run, "mark_finished", None)  # run folders that carry an unfinished marker
+    if finished:
+        finished()
+    return RunResult(run.path, metrics, {})
+
+
+def _member_row(run: RunDir, predictor: Predictor, data, x_val, y_val) -> dict:
+    test = classification_metrics(data.y_test, predictor.predict_proba(data.x_test),
+                                  predictor.class_names)  # fmt: skip
+    return {"run": run.name, "path": str(run.path), "test_accuracy": test["test_accuracy"],
+            "val_accuracy": _scores(predictor, x_val, y_val).get("accuracy")}  # fmt: skip
+
+
+def _scores(predictor: Predictor, x, y) -> dict:
+    """Accuracy and loss on (x, y), or {} when there is no validation split."""
+    if x is None:
+        return {}
+    probabilities = predictor.predict_proba(x)
+    picked = np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0)
+    return {"accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
+            "loss": float(-np.mean(np.log(picked)))}  # fmt: skip
+
+
+def _mean(values) -> float | None:
+    values = [value for value in values if value is not None]
+    return float(np.mean(values)) if values else None

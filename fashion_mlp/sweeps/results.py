@@ -1,0 +1,165 @@
+"""A sweep's outputs: results.csv (one row per trial), a figure per axis (validation accuracy
+against the setting, the other axes and seeds as spread) and a self-contained report.html
+ranking the trials by VALIDATION accuracy. The test set is reported, never used to choose."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from fashion_mlp.experiment import draw_figures
+from fashion_mlp.reports.figures import figure_png, new_figure, save_figure
+from fashion_mlp.reports.html import html_figure, html_page, html_table, write_page
+from fashion_mlp.runs import RunDir, write_text
+from fashion_mlp.sweeps.spec import Axis, SweepSpec, Trial
+
+METRIC_COLUMNS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "epochs",
+                  "train_seconds")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its folder and one row per trial, best validation accuracy first."""
+
+    sweep_dir: Path
+    rows: list[dict]
+
+
+POINT_COLOR = "#8da0cb"
+MEAN_COLOR = "#d62728"
+
+
+def result_rows(trials: Sequence[Trial], state: dict) -> list[dict]:
+    """One row per finished trial: settings, run, validation and test metrics, time; best
+    validation accuracy first (ties: lower validation loss, then trial order)."""
+    rows = []
+    for trial, entry in zip(trials, state["trials"], strict=True):
+        if entry["run"] is None or not RunDir(entry["run"]).is_finished:
+            continue
+        metrics = RunDir(entry["run"]).read_metrics()
+        validation = metrics.get("validation", {})
+        rows.append({
+            "trial": trial.index, **trial.settings, "run": Path(entry["run"]).name,
+            "val_accuracy": validation.get("accuracy"), "val_loss": validation.get("loss"),
+            "test_accuracy": metrics.get("test_accuracy"), "test_loss": metrics.get("test_loss"),
+            "epochs": metrics.get("epochs_run"),
+            "train_seconds": metrics.get("timings", {}).get("train_seconds"),
+            "run_dir": entry["run"],
+        })  # fmt: skip
+    rows.sort(key=lambda row: (-(row["val_accuracy"] or 0), row["val_loss"] or 0, row["trial"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    return rows
+
+
+def results_csv(rows: list[dict], axes: Sequence[Axis]) -> str:
+    buffer = io.StringIO()
+    columns = ["rank", "trial", *(axis.key for axis in axes), "run", *METRIC_COLUMNS]
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def axis_figure(rows: list[dict], axis: Axis):
+    """Validation accuracy of every trial against one axis; the mean per value as a line and
+    the spread (min to max over seeds and the other axes) as a band."""
+    fig = new_figure(5.5, 3.6)
+    ax = fig.add_subplot()
+    values = [row[axis.key] for row in rows]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    levels = sorted(set(values), key=lambda v: (str(type(v)), v)) if numeric else list(
+        dict.fromkeys(map(str, values))
+    )  # fmt: skip
+    position = {level: (level if numeric else index) for index, level in enumerate(levels)}
+    xs = [position[v if numeric else str(v)] for v in values]
+    ys = [row["val_accuracy"] for row in rows]
+    ax.scatter(xs, ys, color=POINT_COLOR, alpha=0.8, label="trials", zorder=3)
+    grouped = [[y for x, y in zip(xs, ys, strict=True) if x == position[level]] for level in levels]
+    centres = [position[level] for level in levels]
+    ax.fill_between(centres, [min(g) for g in grouped], [max(g) for g in grouped],
+                    color=MEAN_COLOR, alpha=0.12, label="spread")  # fmt: skip
+    ax.plot(centres, [float(np.mean(g)) for g in grouped], color=MEAN_COLOR, marker="o",
+            label="mean")  # fmt: skip
+    if numeric and (axis.is_log or (min(levels) > 0 and max(levels) / min(levels) >= 20)):
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(centres, labels=levels)
+    ax.set_xlabel(axis.key)
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(f"Validation accuracy against {axis.key}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sweep_report(spec: SweepSpec, rows: list[dict], figures: dict[str, bytes],
+                 ensembles: list[dict]) -> str:  # fmt: skip
+    """The sweep's self-contained report: the ranking, the axis figures, the sweep file."""
+    title = f"fashion-mlp sweep {spec.name}"
+    keys = [axis.key for axis in spec.axes]
+    headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s"]
+    table = html_table(headers, [
+        [row["rank"], row["run"], *(row[key] for key in keys), row["val_accuracy"],
+         row["val_loss"], row["test_accuracy"], row["epochs"], row["train_seconds"]]
+        for row in rows
+    ])  # fmt: skip
+    parts = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{len(rows)} trials, ranked by <b>validation</b> accuracy (the last "
+        "validation_split of the training set). The test accuracy is reported, never used to "
+        "choose.</p>",
+        "<h2>Trials</h2>", table,
+    ]  # fmt: skip
+    if ensembles:
+        parts.append("<h2>Ensembles</h2>")
+        parts.append(html_table(
+            ["run", "members", "val acc", "test acc", "members' mean test acc"],
+            [[e["run"], e["members"], e["val_accuracy"], e["test_accuracy"],
+              e["mean_member_test_accuracy"]] for e in ensembles],
+        ))  # fmt: skip
+    parts.append("<h2>Each axis</h2>")
+    parts += [html_figure(png, f"validation accuracy against {key}") for key, png in
+              figures.items()]  # fmt: skip
+    parts.append(f"<h2>Sweep file</h2><pre>{escape(spec.to_toml())}</pre>")
+    return html_page(title, "".join(parts))
+
+
+def write_sweep_outputs(folder, spec: SweepSpec, trials, state, emit):
+    """Write results.csv, the axis figures and report.html; ensembles and figures as asked."""
+    rows = result_rows(trials, state)
+    write_text(folder.path / folder.RESULTS, results_csv(rows, spec.axes))
+    ensembles = []
+    if spec.sweep.ensemble and len(rows) >= 2:
+        from fashion_mlp.ensembles import build_ensemble
+
+        top = [row["run_dir"] for row in rows[: spec.sweep.ensemble]]
+        result = build_ensemble(top, state["runs_dir"], name=f"{spec.name}-ensemble")
+        ensembles.append(ensemble_row(result.run_dir, result.metrics))
+        emit("ensemble", run=result.run_dir, metrics=result.metrics)
+    for row in rows[: spec.sweep.figures_top]:
+        draw_figures(row["run_dir"])
+    figures = {}
+    for axis in spec.axes:
+        if len(rows) and len({str(row[axis.key]) for row in rows}) > 1:
+            png = figure_png(axis_figure(rows, axis))
+            figures[axis.key] = png
+            save_figure(axis_figure(rows, axis), folder.path / f"axis-{axis.key}.png")
+    write_page(folder.path / folder.REPORT, sweep_report(spec, rows, figures, ensembles))
+    return SweepResult(folder.path, rows)
+
+
+def ensemble_row(run_dir, metrics: dict) -> dict:
+    ensemble = metrics["ensemble"]
+    return {
+        "run": Path(run_dir).name, "members": len(ensemble["members"]),
+        "val_accuracy": metrics.get("validation", {}).get("accuracy"),
+        "test_accuracy": metrics["test_accuracy"],
+        "mean_member_test_accuracy": ensemble["mean_member_test_accuracy"],
+    }  # fmt: skip

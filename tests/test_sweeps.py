@@ -1,0 +1,147 @@
+"""Sweeps: sweep files and flags become trials, trials group into populations, a sweep writes
+run folders and its sweep folder, a killed sweep resumes only what was left, and an ensemble
+run works with evaluate, predict and report."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import synthetic_dataset, write_idx_dataset
+
+from fashion_mlp.cli import main
+from fashion_mlp.cli.parser import build_parser
+from fashion_mlp.cli.sweep_options import sweep_table
+from fashion_mlp.config import build_config
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.runs import RunDir, list_runs
+from fashion_mlp.sweeps.grouping import group_trials, population_key
+from fashion_mlp.sweeps.spec import parse_seeds, read_sweep_file, sweep_spec
+
+
+def test_a_sweep_file_gives_the_grid_and_random_draws(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(
+        'name = "wd"\npreset = "smoke"\n[base]\ntraining.epochs = 1\n'
+        "[axes]\noptimizer.weight_decay = { log = [1e-5, 1e-3], num = 3 }\n"
+        '"training.seed" = { range = [0, 1] }\n',
+        encoding="utf-8",
+    )
+    trials = read_sweep_file(path).trials()
+    assert len(trials) == 6
+    assert [t.settings["optimizer.weight_decay"] for t in trials[::2]] == pytest.approx(
+        [1e-5, 1e-4, 1e-3]
+    )
+    assert trials[0].config.training.epochs == 1 and trials[5].config.name == "wd-005"
+    drawn = read_sweep_file(path, {"sweep": {"samples": 4, "sample_seed": 1}}).trials()
+    assert len(drawn) == 4
+    assert all(1e-5 <= t.settings["optimizer.weight_decay"] <= 1e-3 for t in drawn)
+    assert drawn[0].settings == read_sweep_file(path, {"sweep": {"samples": 4, "sample_seed": 1}}
+                                                ).trials()[0].settings  # fmt: skip
+
+
+def test_bad_sweeps_are_errors_that_name_the_problem():
+    with pytest.raises(ConfigError, match="no axes"):
+        sweep_spec({"preset": "smoke"})
+    with pytest.raises(ConfigError, match=r"trial 1 \(optimizer.learning_rate = -1"):
+        sweep_spec({"axes": {"optimizer.learning_rate": [0.1, -1]}})
+    with pytest.raises(ConfigError, match="num = N"):
+        sweep_spec({"axes": {"optimizer.weight_decay": {"log": [1e-5, 1e-3]}}}).trials()
+    with pytest.raises(ConfigError, match="range 0-4"):
+        parse_seeds("a-b")
+
+
+def test_flags_with_several_values_become_axes():
+    args = build_parser().parse_args(
+        ["sweep", "--preset", "smoke", "--learning-rate", "0.003", "0.01", "--seeds", "0-2",
+         "--epochs", "3", "--ensemble", "2"]
+    )  # fmt: skip
+    table = sweep_table(args)
+    assert table["axes"] == {"optimizer.learning_rate": [0.003, 0.01], "training.seed": [0, 1, 2]}
+    assert table["base"] == {"training": {"epochs": 3}} and table["sweep"] == {"ensemble": 2}
+
+
+def test_seeds_and_constant_learning_rates_share_a_population_other_settings_split():
+    spec = sweep_spec({"preset": "smoke", "axes": {
+        "optimizer.learning_rate": [0.01, 0.1], "training.seed": [0, 1],
+        "optimizer.label_smoothing": [0.0, 0.1]}})  # fmt: skip
+    groups = group_trials(spec.trials())
+    assert [len(group) for group in groups] == [4, 4]
+    assert len(group_trials(spec.trials(), members_per_population=3)) == 4
+    cosine = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.1}})
+    other = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.2}})
+    assert population_key(cosine) != population_key(other)  # a schedule fixes the rate
+
+
+@pytest.fixture
+def data_folder(tmp_path):
+    return write_idx_dataset(tmp_path / "data", synthetic_dataset(300, 100, seed=2))
+
+
+def sweep_args(data_folder, tmp_path, *extra):
+    return ["sweep", "--preset", "smoke", "--data", str(data_folder), "--train-limit", "0",
+            "--test-limit", "0", "--learning-rate", "0.01", "0.05", "--seeds", "0-1",
+            "--runs-dir", str(tmp_path / "runs"), "--sweeps-dir", str(tmp_path / "sweeps"),
+            *extra]  # fmt: skip
+
+
+def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
+    data_folder, tmp_path, monkeypatch, capsys
+):
+    import fashion_mlp.sweeps.local as local
+
+    finish, calls = local.finish_run, []
+
+    def killed_after_two(*args, **kwargs):  # the kill lands while runs are being finished
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(args[0])
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(local, "finish_run", killed_after_two)
+    assert main(sweep_args(data_folder, tmp_path)) == 130
+    (sweep_dir,) = (tmp_path / "sweeps").iterdir()
+    assert "fashion-mlp sweep --resume" in capsys.readouterr().out
+    monkeypatch.setattr(local, "finish_run", finish)
+    trained = []
+    monkeypatch.setattr(local, "train_population", _recording(local.train_population, trained))
+
+    assert main(["sweep", "--resume", str(sweep_dir)]) == 0
+    assert trained == [2]  # only the two unfinished members trained again
+    runs = list_runs(tmp_path / "runs")
+    assert len(runs) == 4 and {row["status"] for row in runs} == {"finished"}
+    with open(sweep_dir / "results.csv", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 4 and rows[0]["rank"] == "1"
+    accuracies = [float(row["val_accuracy"]) for row in rows]
+    assert accuracies == sorted(accuracies, reverse=True)
+    report = (sweep_dir / "report.html").read_text(encoding="utf-8")
+    assert "ranked by <b>validation</b> accuracy" in report and "data:image/png" in report
+    assert (sweep_dir / "axis-optimizer.learning_rate.png").is_file()
+
+
+def _recording(function, sizes):
+    def record(models, *args, **kwargs):
+        sizes.append(len(models))
+        return function(models, *args, **kwargs)
+
+    return record
+
+
+def test_an_ensemble_run_works_as_any_run(data_folder, tmp_path, capsys):
+    assert main(sweep_args(data_folder, tmp_path, "--ensemble", "3")) == 0
+    (ensemble,) = (tmp_path / "runs").glob("*ensemble")
+    metrics = RunDir(ensemble).read_metrics()
+    assert len(metrics["ensemble"]["members"]) == 3
+    assert {"run", "test_accuracy", "val_accuracy"} <= set(metrics["ensemble"]["members"][0])
+    capsys.readouterr()
+    assert main(["evaluate", str(ensemble), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] == pytest.approx(
+        metrics["test_accuracy"]
+    )
+    assert main(["predict", str(ensemble), "--test-index", "0"]) == 0
+    assert main(["report", str(ensemble)]) == 0
+    members = [member["path"] for member in metrics["ensemble"]["members"][:2]]
+    assert main(["ensemble", *members, "--name", "pair", "--runs-dir", str(tmp_path / "r")]) == 0
+    assert "members' mean" in capsys.readouterr().out
