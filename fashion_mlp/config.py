@@ -510,7 +510,7 @@ class SweepConfig:
     sample_seed: int = 0  # seed of that draw, so the same sweep file draws the same trials
     members_per_population: int = 0  # members per compiled program; 0 = as many as memory allows
     ensemble: int = 0  # also ensemble the top K trials by validation accuracy; 0 = none
-    figures_top: int = 0  # draw run figures for the top N by validation; 0 = none (report --figures)
+    figures_top: int = 0  # draw run figures of the top N by validation; 0 = none (report later)
 
 
 def sweep_config(values: dict[str, Any]) -> SweepConfig:
