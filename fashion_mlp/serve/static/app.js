@@ -366,7 +366,7 @@ function renderConfusion(summary) {
         for (const other of table.querySelectorAll("td.selected")) other.classList.remove("selected");
         cell.classList.add("selected");
         showGallery(runUrl(`/test/confusion/${i}/${j}?limit=48`),
-                    `True ${names[i]}, predicted ${names[j]} (${count})`);
+                    `True ${names[i]}, predicted ${names[j]}`);
       });
       tr.append(cell);
     });
