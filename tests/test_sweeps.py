@@ -141,7 +141,8 @@ def test_an_ensemble_run_works_as_any_run(data_folder, tmp_path, capsys):
         metrics["test_accuracy"]
     )
     assert main(["predict", str(ensemble), "--test-index", "0"]) == 0
-    assert main(["report", str(ensemble)]) == 0
+    assert main(["report", str(ensemble), "--figures"]) == 0
+    assert (ensemble / "confusion_counts.png").is_file()
     members = [member["path"] for member in metrics["ensemble"]["members"][:2]]
     assert main(["ensemble", *members, "--name", "pair", "--runs-dir", str(tmp_path / "r")]) == 0
     assert "members' mean" in capsys.readouterr().out

@@ -349,4 +349,6 @@ def write_run_figures(
             titles=[f"test image {i}" for i in range(len(data.x_test[shown]))],
         ),
     }
+    if not any(len(values) for values in history.values()):
+        del figures["curves.png"]  # a run that trained no epoch (an ensemble) has no curves
     return [save_figure(make(), run_dir / name) for name, make in figures.items()]
