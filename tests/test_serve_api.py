@@ -299,7 +299,8 @@ def test_a_token_guards_every_request(served):
         assert "needs its token" in error_of(client.get(path), 401)
     assert error_of(client.get("/health", headers={"Authorization": "Bearer wrong"}), 401)
     assert error_of(client.get("/health", headers={"Authorization": f"Basic {TOKEN}"}), 401)
-    assert error_of(client.get("/health", cookies={"fashion_mlp_token": "wrong"}), 401)
+    stranger = TestClient(client.app, cookies={"fashion_mlp_token": "wrong"})
+    assert error_of(stranger.get("/health"), 401)
     assert error_of(client.get("/?token=wrong"), 401)
     bearer = client.get("/api/runs", headers={"Authorization": f"Bearer {TOKEN}"})
     assert bearer.status_code == 200
@@ -374,7 +375,7 @@ def test_trainings_queue_one_at_a_time_and_cancel(served):
     assert client.get(f"/api/trainings/{second}").json()["status"] == "queued"
     assert client.delete(f"/api/trainings/{second}").json()["status"] == "cancelled"
     events = lambda: client.get(f"/api/trainings/{first}").json()["events"]  # noqa: E731
-    wait_for(lambda: any(event["type"] == "epoch_begin" for event in events()))
+    wait_for(lambda: any(event["type"] == "run" for event in events()))  # its folder exists
     client.delete(f"/api/trainings/{first}")
     kinds = [event["type"] for event in events_of(client, first)]
     assert kinds[-1] == "cancelled" and "finished" not in kinds
@@ -421,3 +422,42 @@ def test_load_image_bytes_matches_load_image(tmp_path: Path):
     from fashion_mlp.images import load_image
 
     np.testing.assert_array_equal(load_image_bytes(path.read_bytes()), load_image(path))
+
+
+def test_a_figure_linked_from_outside_the_run_is_not_served(served):
+    run = served["first"]
+    (run.path / "leak.png").symlink_to(served["root"] / "secret.txt")
+    try:
+        response = served["client"].get("/api/runs/first/figures/leak.png")
+        assert "no figure" in error_of(response, 404)
+        assert "not for the web" not in response.text
+    finally:
+        (run.path / "leak.png").unlink()
+
+
+def test_a_damaged_run_is_a_409_naming_the_problem(served):
+    damaged = served["runs_dir"] / "damaged"
+    damaged.mkdir()
+    (damaged / "config.toml").write_text('name = "damaged"\n')
+    (damaged / "metrics.json").write_text("{not json")
+    client = served["client"]
+    assert "corrupt" in error_of(client.get("/api/runs/damaged/metrics"), 409)
+    files = {"files": ("a.png", photo_bytes())}
+    assert "damaged" in error_of(client.post("/api/runs/damaged/predict", files=files), 409)
+    statuses = {row["name"]: row["status"] for row in client.get("/api/runs").json()}
+    assert statuses["damaged"] == "damaged"
+
+
+def test_an_unexpected_error_is_a_json_500_and_the_server_goes_on(served, monkeypatch):
+    client = TestClient(client_app := served["client"].app, raise_server_exceptions=False)
+
+    def broken(run):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(client_app.state.context.warm, "predictor", broken)
+    monkeypatch.setattr(client_app.state.context.warm, "loaded_predictor", lambda run: None)
+    files = {"files": ("a.png", photo_bytes())}
+    response = client.post("/api/runs/first/predict", files=files)
+    assert "internal error (RuntimeError)" in error_of(response, 500)
+    monkeypatch.undo()
+    assert client.post("/api/runs/first/predict", files=files).status_code == 200

@@ -141,6 +141,22 @@ def test_an_uploaded_photo_shows_its_class_and_what_the_model_saw(page, server, 
     screenshot(page, "predict-photo")
 
 
+def test_a_dropped_image_is_classified(page):
+    page.evaluate(
+        """async () => {
+            const run = document.querySelector('#run').value;
+            const png = await (await fetch(`/api/runs/${run}/test/images/0/png`)).blob();
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([png], 'dropped.png', {type: 'image/png'}));
+            const drop = document.querySelector('#drop');
+            drop.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));
+        }"""
+    )
+    card = page.locator(".photo[data-predicted]")
+    card.wait_for()
+    assert "dropped.png" in card.inner_text()
+
+
 def test_clicking_a_confusion_matrix_cell_shows_its_images(page):
     page.click("#tabs button[data-view=test]")
     page.wait_for_selector("table.confusion td")
