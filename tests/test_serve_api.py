@@ -43,7 +43,7 @@ def served(tmp_path_factory):
     (runs_dir / "escape").symlink_to(root, target_is_directory=True)
     settings = ServeSettings(runs_dir=runs_dir, data_name=str(data_folder),
                              max_request_bytes=2 * 2**20, max_upload_bytes=2**20)  # fmt: skip
-    client = TestClient(create_app(settings))
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1:8000")
     return {"client": client, "runs_dir": runs_dir, "data": data_folder, "root": root,
             "first": first, "second": second}  # fmt: skip
 
@@ -312,6 +312,14 @@ def test_a_token_guards_every_request(served):
     assert client.get("/").status_code == 200
 
 
+def test_without_a_token_only_loopback_host_names_are_answered(served):
+    app = served["client"].app
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert TestClient(app, base_url=f"http://{host}").get("/health").status_code == 200
+    rebound = TestClient(app, base_url="http://attacker.example")
+    assert rebound.get("/api/runs").status_code == 400
+
+
 def test_serve_refuses_other_addresses_without_a_token(capsys):
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     assert "--token" in capsys.readouterr().err
@@ -449,7 +457,8 @@ def test_a_damaged_run_is_a_409_naming_the_problem(served):
 
 
 def test_an_unexpected_error_is_a_json_500_and_the_server_goes_on(served, monkeypatch):
-    client = TestClient(client_app := served["client"].app, raise_server_exceptions=False)
+    client_app = served["client"].app
+    client = TestClient(client_app, base_url="http://localhost", raise_server_exceptions=False)
 
     def broken(run):
         raise RuntimeError("a bug")

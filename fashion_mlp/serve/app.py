@@ -8,6 +8,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fashion_mlp import __version__
 from fashion_mlp.serve import routes_predict, routes_runs, routes_testset, routes_training
@@ -63,4 +64,6 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)  # outermost: checked first
+    else:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.loopback_hosts))
     return app

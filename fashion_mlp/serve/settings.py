@@ -14,6 +14,9 @@ from pathlib import Path
 class ServeSettings:
     runs_dir: Path = Path("runs")  # the folder of run folders; nothing outside it is served
     token: str | None = None  # required on every request when set (needed off loopback)
+    # Without a token only these Host headers are answered: a web page whose domain an attacker
+    # re-points at 127.0.0.1 (DNS rebinding) sends its own name and gets 400.
+    loopback_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
     data_name: str | None = None  # trainings' data set; None = each preset's (Fashion-MNIST)
     data_dir: str | None = None  # folder searched first for it; None = the usual sources
     max_request_bytes: int = 32 * 2**20  # a few phone photos; larger bodies get 413 unread
