@@ -152,11 +152,11 @@ async function compareRuns() {
 }
 
 // ---------- charts ----------
-function lineChart(svg, series, title) {
+function lineChart(svg, series, title, epochs = 0) {
   const width = 480, height = 260, left = 44, right = 12, bottom = 30;
   const top = 30 + 14 * series.length;  // the legend sits above the plot, never on a line
   const all = series.flatMap((line) => line.values.filter((v) => v != null));
-  const count = Math.max(2, ...series.map((line) => line.values.length));
+  const count = Math.max(2, epochs, ...series.map((line) => line.values.length));
   svg.replaceChildren();
   const ns = "http://www.w3.org/2000/svg";
   const add = (tag, attributes, text) => {
@@ -186,7 +186,7 @@ function lineChart(svg, series, title) {
     add("polyline", { points: points.join(" "), fill: "none", stroke: line.color, "stroke-width": 2,
                       "stroke-dasharray": line.dashed ? "5 4" : "none" });
     line.values.forEach((v, i) => v != null && add("circle", { cx: x(i), cy: y(v), r: 2.5, fill: line.color }));
-    add("text", { x: width - right, y: 14 + 14 * index, "text-anchor": "end", fill: line.color },
+    add("text", { x: width - right, y: 14 + 14 * index, "text-anchor": "end", style: `fill:${line.color}` },
         `── ${line.name}`);
   });
 }
@@ -487,7 +487,7 @@ function renderJob() {
   lineChart($("#train-chart"), [
     { name: "accuracy", color: "#1f77b4", values: h.accuracy || [] },
     { name: "val accuracy", color: "#d62728", values: h.val_accuracy || [] },
-  ], "accuracy by epoch");
+  ], "accuracy by epoch", job.epochs || 0);
   $("#cancel").disabled = !["queued", "running"].includes(job.status);
 }
 
