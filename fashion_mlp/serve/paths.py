@@ -39,3 +39,11 @@ def run_figure(run: RunDir, name: str) -> Path:
             f"run {run.name} has no figure {name!r}; GET /api/runs/{run.name} lists them"
         )
     return path
+
+
+def run_report_path(run: RunDir) -> Path:
+    """The run's report.html, resolved inside the run folder (a link out of it is refused)."""
+    path = run.report_path
+    if not path.is_file() or path.resolve().parent != run.path:
+        raise not_found(f"run {run.name} has no report.html; `fashion-mlp report RUN` writes it")
+    return path

@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fashion_mlp.reports.compare import comparison_table, differing_settings, load_compared_run
 from fashion_mlp.runs import RUN_COLUMNS, list_runs
 from fashion_mlp.serve.context import Ctx
-from fashion_mlp.serve.errors import bad_input, not_found
-from fashion_mlp.serve.paths import run_figure
+from fashion_mlp.serve.errors import bad_input
+from fashion_mlp.serve.paths import run_figure, run_report_path
 
 router = APIRouter(prefix="/api", tags=["runs"])
 MAX_COMPARED = 8  # curves still tell apart in one chart
@@ -56,10 +56,7 @@ def run_figure_file(run_id: str, name: str, ctx: Ctx):
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse, summary="report.html")
 def run_report(run_id: str, ctx: Ctx):
-    run = ctx.run(run_id)
-    if not run.report_path.is_file():
-        raise not_found(f"run {run.name} has no report.html; `fashion-mlp report RUN` writes it")
-    return FileResponse(run.report_path, media_type="text/html")
+    return FileResponse(run_report_path(ctx.run(run_id)), media_type="text/html")
 
 
 @router.get("/compare", summary="Settings that differ and the metrics of two or more runs")
