@@ -29,6 +29,7 @@ from fashion_mlp.serve import ServeSettings, create_app
 from fashion_mlp.subsets import load_run_data
 
 TOKEN = "a-test-token-0123456789"
+pytestmark = pytest.mark.xdist_group("serve-api")  # one worker: one set of runs and one app
 
 
 @pytest.fixture(scope="module")

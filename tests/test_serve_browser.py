@@ -19,7 +19,7 @@ import pytest
 
 CHROMIUM = os.environ.get("FASHION_MLP_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("serve-browser")]  # one server
 
 
 def require_browser():
