@@ -317,8 +317,9 @@ def test_without_a_token_only_loopback_host_names_are_answered(served):
     app = served["client"].app
     for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
         assert TestClient(app, base_url=f"http://{host}").get("/health").status_code == 200
-    rebound = TestClient(app, base_url="http://attacker.example")
-    assert rebound.get("/api/runs").status_code == 400
+    for host in ("attacker.example", "127.0.0.1.attacker.example:8000", "localhost.evil"):
+        rebound = TestClient(app, base_url=f"http://{host}")
+        assert "is not this machine" in error_of(rebound.get("/api/runs"), 400)
 
 
 def test_serve_refuses_other_addresses_without_a_token(capsys):

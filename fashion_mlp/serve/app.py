@@ -8,14 +8,13 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fashion_mlp import __version__
 from fashion_mlp.serve import routes_predict, routes_runs, routes_testset, routes_training
 from fashion_mlp.serve.context import Context
 from fashion_mlp.serve.errors import install_error_handlers
 from fashion_mlp.serve.jobs import Trainings
-from fashion_mlp.serve.middleware import BodyLimit, TokenGate
+from fashion_mlp.serve.middleware import BodyLimit, LoopbackHosts, TokenGate
 from fashion_mlp.serve.settings import ServeSettings
 from fashion_mlp.serve.warm import Warm
 
@@ -65,5 +64,5 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)  # outermost: checked first
     else:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.loopback_hosts))
+        app.add_middleware(LoopbackHosts, hosts=settings.loopback_hosts)
     return app

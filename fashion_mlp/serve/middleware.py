@@ -1,5 +1,6 @@
-"""Two ASGI middlewares: request bodies over the size limit get 413 before they are read whole,
-and with a token every request must carry it (Bearer header, or the cookie set by /?token=).
+"""ASGI middlewares: request bodies over the size limit get 413 before they are read whole;
+with a token every request must carry it (Bearer header, or the cookie set by /?token=);
+without one, only loopback Host names are answered (DNS rebinding gets 400).
 
 Plain ASGI, not Starlette's BaseHTTPMiddleware, which would add a task per request.
 """
@@ -101,4 +102,29 @@ class TokenGate:
             "this server needs its token: send `Authorization: Bearer <token>`, or open "
             "/?token=<token> once in the browser",
             headers=[(b"www-authenticate", b"Bearer")],
+        )  # fmt: skip
+
+
+class LoopbackHosts:
+    """Answer only requests whose Host header names this machine (any port)."""
+
+    def __init__(self, app, hosts: tuple[str, ...]):
+        self.app, self.hosts = app, set(hosts)
+
+    def host_of(self, headers: dict[bytes, bytes]) -> str:
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        if host.startswith("["):  # [::1]:8000
+            return host[: host.find("]") + 1]
+        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        host = self.host_of(dict(scope["headers"]))
+        if host in self.hosts:
+            return await self.app(scope, receive, send)
+        await send_json(
+            send, 400,
+            f"Host {host or '(none)'!r} is not this machine; open the page as "
+            "http://127.0.0.1:PORT/ (or serve with --token to be reached by other names)",
         )  # fmt: skip
