@@ -158,6 +158,8 @@ class DataConfig:
     data_dir: str | None = None  # searched first; None = the usual sources (see datasets.py)
     train_limit: int = 0  # use only the first N training images; 0 = all (smoke runs use few)
     test_limit: int = 0  # use only the first N test images; 0 = all
+    allow_modified: bool = False  # refuse a known data set whose checksums differ; true = load it
+    # unverified (data changed on purpose)
 
 
 @dataclass(frozen=True)

@@ -339,7 +339,7 @@ def checksum_error(spec: DatasetSpec, record: FileRecord, source: str) -> Datase
         f"{record.path}: checksum mismatch for {spec.name} {record.role}: SHA-256 of the "
         f"decompressed content is {record.sha256}, expected {spec.sha256[record.role]}. "
         f"The file is corrupt or a different data set. {repair_hint(source, Path(record.path))} "
-        f"To use modified data on purpose, pass allow_modified=True."
+        f"To use modified data on purpose, pass allow_modified=True (--allow-modified)."
     )
 
 
@@ -436,7 +436,7 @@ def refuse_modified_copy(
             f"not its content; differing from {spec.name}: {'; '.join(differing)}. The folder "
             f"is a modified or damaged copy: replace the files with good copies, or load "
             f"{spec.name!r} by name to use a verified copy. To use modified data on purpose, "
-            f"pass allow_modified=True (it then loads unverified, as data set "
+            f"pass allow_modified=True or --allow-modified (it then loads unverified, as data set "
             f"{folder.name!r}). MNIST digits share this layout: load them with "
             f"load_dataset('mnist', data_dir=FOLDER)."
         )

@@ -103,12 +103,13 @@ def train_run(
     """Train from `initial_epoch`, checkpointing each epoch; returns the whole run's history."""
     history_before = history_before or {}
     training = config.training
-    history = fit(
-        model, data, epochs=training.epochs, batch_size=training.batch_size,
-        validation_split=training.validation_split, seed=training.seed,
-        engine=training.engine, initial_epoch=initial_epoch,
-        callbacks=[RunCheckpoint(run, history_before), *early_stopping(training), *callbacks],
-    )  # fmt: skip
+    with run.lock():
+        history = fit(
+            model, data, epochs=training.epochs, batch_size=training.batch_size,
+            validation_split=training.validation_split, seed=training.seed,
+            engine=training.engine, initial_epoch=initial_epoch,
+            callbacks=[RunCheckpoint(run, history_before), *early_stopping(training), *callbacks],
+        )  # fmt: skip
     full_history = {key: list(values) for key, values in history_before.items()}
     for key, values in history.history.items():
         full_history.setdefault(key, []).extend(float(value) for value in values)
@@ -124,11 +125,32 @@ def finish_run(
     *,
     figures: bool = True,
 ) -> dict:
-    """Evaluate on the test set; write the model, history, metrics, figures and report.
+    """Evaluate on the test set; write the model, history, metrics, figures and report; remove
+    leftovers of interrupted writes. An `unfinished` marker is written first and removed last,
+    so a run cut short while being finished is not taken for a finished one.
 
     Returns:
         The metrics written to metrics.json.
     """
+    with run.lock():
+        run.mark_unfinished()
+        run.save_model(model)  # first: once model.keras exists, training is over (see resume)
+        metrics = write_results(run, model, data, config, history, figures=figures)
+        run.remove_leftovers()
+        run.mark_finished()
+    return metrics
+
+
+def write_results(
+    run: RunDir,
+    model: keras.Model,
+    data: Dataset,
+    config: ExperimentConfig,
+    history: dict[str, list[float]],
+    *,
+    figures: bool,
+) -> dict:
+    """Evaluate the model on the test set; write history, metrics, figures and the report."""
     started = time.perf_counter()
     probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, probabilities, data.class_names)
@@ -145,7 +167,6 @@ def finish_run(
         "parameters": count_trainable_parameters(model),
         "seed": config.training.seed,
     }
-    run.save_model(model)
     run.write_history(history)
     run.write_metrics(metrics)
     if figures:
@@ -181,10 +202,11 @@ def run_experiment(
         0.8635
     """
     run, model, data = start_run(config, runs_dir)
-    if on_start:
-        on_start(run.path, model, config)
-    history = train_run(run, model, data, config, callbacks=callbacks)
-    metrics = finish_run(run, model, data, config, history, figures=figures)
+    with run.lock():
+        if on_start:
+            on_start(run.path, model, config)
+        history = train_run(run, model, data, config, callbacks=callbacks)
+        metrics = finish_run(run, model, data, config, history, figures=figures)
     return RunResult(run.path, metrics, history)
 
 
@@ -194,7 +216,9 @@ def resume_experiment(
     """Continue an interrupted run from its last checkpoint to the configured epochs.
 
     A run stopped before its first checkpoint starts again from epoch 0 in the same folder
-    (the model is rebuilt from the same seed, so the result is the same).
+    (the model is rebuilt from the same seed, so the result is the same); one stopped while
+    being finished is finished from its saved model, without training. Leftovers of
+    interrupted writes are removed first. The run is locked meanwhile.
 
     Args:
         run_dir: the interrupted run's folder; its own config.toml is used.
@@ -209,25 +233,40 @@ def resume_experiment(
     """
     run = RunDir(run_dir)
     config = run.read_config()
-    if run.is_finished:
-        raise RunError(f"run {run.path} already finished; start a new one with `fashion-mlp train`")
-    data = load_run_data(config.data)
+    with run.lock():
+        if run.is_finished:
+            raise RunError(
+                f"run {run.path} already finished; start a new one with `fashion-mlp train`"
+            )
+        run.remove_leftovers()
+        data = load_run_data(config.data)
+        trained = run.model_path.is_file()  # finish_run writes it first: training is over
+        model, initial_epoch, history = resume_point(run, config, data)
+        if on_start:
+            on_start(run.path, model, config)
+        if not trained:
+            history = train_run(
+                run, model, data, config, initial_epoch=initial_epoch,
+                history_before=history, callbacks=callbacks,
+            )  # fmt: skip
+        metrics = finish_run(run, model, data, config, history, figures=figures)
+    return RunResult(run.path, metrics, history)
+
+
+def resume_point(
+    run: RunDir, config: ExperimentConfig, data: Dataset
+) -> tuple[keras.Model, int, dict[str, list[float]]]:
+    """The model to go on from, its epoch and the history so far: the trained model.keras when
+    only finishing was cut short, else the last checkpoint's model, else a new one at epoch 0."""
     checkpoint = run.read_checkpoint()
+    if run.model_path.is_file():
+        history = checkpoint.history if checkpoint else run.read_history()
+        return load_saved_model(run.model_path), len(history.get("loss", [])), history
     if checkpoint is None:  # stopped before its first epoch ended: start over in its folder
         model = build_configured_model(config, data)
         compile_configured_model(model, config, data)
-        initial_epoch, history_before = 0, {}
-    else:
-        model = load_saved_model(run.path / checkpoint.model_file)
-        initial_epoch, history_before = checkpoint.epoch, checkpoint.history
-    if on_start:
-        on_start(run.path, model, config)
-    history = train_run(
-        run, model, data, config, initial_epoch=initial_epoch,
-        history_before=history_before, callbacks=callbacks,
-    )  # fmt: skip
-    metrics = finish_run(run, model, data, config, history, figures=figures)
-    return RunResult(run.path, metrics, history)
+        return model, 0, {}
+    return load_saved_model(run.path / checkpoint.model_file), checkpoint.epoch, checkpoint.history
 
 
 def draw_figures(run_dir: str | os.PathLike) -> list[Path]:
@@ -236,8 +275,10 @@ def draw_figures(run_dir: str | os.PathLike) -> list[Path]:
     predictor = Predictor.load(run)
     data = load_run_data(run.read_config().data)
     probabilities = predictor.predict_proba(data.x_test)
-    paths = write_run_figures(run.path, data, run.read_history(), run.read_metrics(), probabilities)
-    write_run_page(run)
+    history, metrics = run.read_history(), run.read_metrics()
+    with run.lock():
+        paths = write_run_figures(run.path, data, history, metrics, probabilities)
+        write_run_page(run)
     return paths
 
 

@@ -8,6 +8,7 @@ model from `file.py:function` and tells whether a model outputs probabilities or
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import math
 from pathlib import Path
 
@@ -225,6 +226,11 @@ def load_user_model(reference: str, input_shape, num_classes: int) -> keras.Mode
 
     `reference` is "path/to/file.py:function". The model's output must be (None, num_classes),
     probabilities or logits (see `output_kind`).
+
+    Raises:
+        ConfigError: one line naming the file and the problem (a syntax or import error, a
+            function that raises or takes other arguments, a wrong input or output shape); the
+            user's own traceback is chained to it (the CLI shows it with --debug).
     """
     path_text, separator, function_name = str(reference).rpartition(":")
     if not separator or not path_text or not function_name:
@@ -236,15 +242,21 @@ def load_user_model(reference: str, input_shape, num_classes: int) -> keras.Mode
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ConfigError(f"--model {reference!r}: {path} defines no function {function_name!r}")
-    model = function(input_shape=tuple(input_shape), num_classes=num_classes)
+    model = _call_user_function(function, reference, tuple(input_shape), num_classes)
     if not isinstance(model, keras.Model):
         raise ConfigError(
             f"--model {reference!r}: {function_name}() returned {type(model).__name__}, "
             "expected a keras.Model"
         )
-    if not model.built:
-        model(np.zeros((1, *input_shape), dtype=np.float32))
-    check_output_shape(model, num_classes)
+    _check_user_input_shape(model, reference, tuple(input_shape))
+    try:
+        check_output_shape(model, num_classes)
+    except ConfigError as error:
+        raise ConfigError(f"--model {reference!r}: {error}") from None
+    except Exception as error:  # the model's own call failed on a probe batch
+        raise ConfigError(
+            f"--model {reference!r}: the model fails on images: {brief(error)}"
+        ) from error
     return model
 
 
@@ -253,8 +265,67 @@ def _import_file(path: Path, reference: str):
     if module_spec is None or module_spec.loader is None:
         raise ConfigError(f"--model {reference!r}: {path} is not a Python file")
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise ConfigError(
+            f"--model {reference!r}: syntax error in {error.filename or path} line {error.lineno}: "
+            f"{error.msg}"
+        ) from error
+    except Exception as error:  # whatever the user's module raises while it is imported
+        raise ConfigError(
+            f"--model {reference!r}: importing {path} failed: {brief(error)}"
+        ) from error
     return module
+
+
+def _call_user_function(function, reference: str, input_shape: tuple, num_classes: int):
+    """function(input_shape=..., num_classes=...), or a ConfigError saying why it failed."""
+    arguments = {"input_shape": input_shape, "num_classes": num_classes}
+    name = getattr(function, "__name__", "the function")
+    try:
+        signature = inspect.signature(function)
+        signature.bind(**arguments)
+    except TypeError:
+        raise ConfigError(
+            f"--model {reference!r}: {name}{signature} cannot be called with input_shape and "
+            f"num_classes; define it as def {name}(input_shape, num_classes)"
+        ) from None
+    except ValueError:  # no signature to inspect (a builtin): just call it
+        pass
+    try:
+        return function(**arguments)
+    except Exception as error:  # the user's function failed
+        raise ConfigError(f"--model {reference!r}: {name}() raised {brief(error)}") from error
+
+
+def _check_user_input_shape(model: keras.Model, reference: str, input_shape: tuple) -> None:
+    """Build the model on one image if needed; raise ConfigError unless it takes input_shape."""
+    expected = (None, *input_shape)
+    fix = "start the model with keras.Input(shape=input_shape) (and Flatten before Dense)"
+    if not model.built:
+        try:
+            model(np.zeros((1, *input_shape), dtype=np.float32))
+        except Exception as error:  # the user's layers reject the shape
+            raise ConfigError(
+                f"--model {reference!r}: the model cannot take images of shape {expected} "
+                f"({brief(error)}); {fix}"
+            ) from error
+    found = model_input_shape(model)
+    fits = len(found) == len(input_shape) and all(
+        size in (None, wanted) for size, wanted in zip(found, input_shape, strict=True)
+    )
+    if not fits:
+        raise ConfigError(
+            f"--model {reference!r}: the model takes inputs of shape {(None, *found)}, expected "
+            f"{expected}, the data set's raw images; {fix}"
+        )
+
+
+def brief(error: BaseException) -> str:
+    """'TypeName: first line of the message', for a one-line error."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def model_input_shape(model: keras.Model) -> tuple[int, ...]:

@@ -2,8 +2,10 @@
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, checkpoints/
 (epoch-NNN.keras + state.json, for --resume), figures (*.png) and report.html. Every write is
-atomic (temporary file, then rename), so a crash never leaves half a file. Keras-free: a model
-is saved through its own `save` method, and loaded by `models.load_saved_model(run.model_path)`.
+atomic (temporary file, then rename), so a crash never leaves half a file. Finishing a run
+writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
+process out while one trains or finishes it. Keras-free: a model is saved through its own
+`save` method, and loaded by `models.load_saved_model(run.model_path)`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import io
 import json
 import os
 import re
+import socket
+import sys
 import tempfile
+import threading
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +43,9 @@ HISTORY_COLUMNS = (
 )
 OPTIONAL_HISTORY_COLUMNS = ("cross_entropy", "val_cross_entropy")
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
+NUMBER_COLUMNS = {"epochs": "epochs_run", "test_accuracy": "test_accuracy"}  # metrics.json keys
+# atomic_path's temporary names: "." + stem + "." + mkstemp's 8 random characters + suffix
+TEMPORARY_NAME = re.compile(r"\.(?P<stem>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]+)?")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class RunDir:
     SUMMARY = "summary.txt"
     REPORT = "report.html"
     CHECKPOINT_STATE = "checkpoints/state.json"
+    UNFINISHED = "unfinished"  # present while the run is being finished, removed last
+    LOCK = ".lock"  # pid and host of the process training or finishing the run
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -105,13 +115,16 @@ class RunDir:
 
     @property
     def is_finished(self) -> bool:
-        return (self.path / self.METRICS).is_file()
+        """metrics.json is there and the `unfinished` marker is not (older runs never had one)."""
+        return (self.path / self.METRICS).exists() and not (self.path / self.UNFINISHED).exists()
 
     def require(self, name: str, what: str) -> Path:
-        """path/name, or a RunError saying the run is missing or incomplete."""
+        """path/name, or a RunError saying the run is missing, incomplete or damaged."""
         if not self.path.is_dir():
             raise RunError(f"run {self.path} does not exist; `fashion-mlp runs` lists the runs")
         path = self.path / name
+        if path.exists() and not path.is_file():
+            raise RunError(f"{path} is a folder, expected a file ({what}); the run is damaged")
         if not path.is_file():
             raise RunError(f"run {self.path} has no {name} ({what}); it is incomplete or not a run")
         return path
@@ -121,7 +134,7 @@ class RunDir:
         path = self.require(name, what)
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, OSError) as error:
             raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
 
     # config.toml
@@ -133,7 +146,7 @@ class RunDir:
         path = self.require(self.CONFIG, "its config")
         try:
             return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
             raise RunError(
                 f"{path} is not valid TOML ({error}); expected the config train wrote"
             ) from None
@@ -184,11 +197,12 @@ class RunDir:
     def read_history(self) -> dict[str, list[float]]:
         """history.csv as columns per epoch ({} when the run has none)."""
         path = self.path / self.HISTORY
-        if not path.is_file():
+        if not path.exists():
             return {}
+        path = self.require(self.HISTORY, "its history")
         try:
             return parse_history_csv(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, OSError) as error:
             raise RunError(f"{path} is corrupt ({error}); the run is damaged") from None
 
     # summary.txt
@@ -210,7 +224,7 @@ class RunDir:
     # checkpoints/
     def read_checkpoint(self) -> Checkpoint | None:
         """The last checkpoint, or None when the run has none yet."""
-        if not (self.path / self.CHECKPOINT_STATE).is_file():
+        if not (self.path / self.CHECKPOINT_STATE).exists():
             return None
         state = self.read_json(self.CHECKPOINT_STATE, "the last checkpoint")
         try:
@@ -235,35 +249,100 @@ class RunDir:
             (self.path / replaces).unlink(missing_ok=True)
         return name
 
+    # finishing
+    def mark_unfinished(self) -> None:
+        """Write the `unfinished` marker: the run does not count as finished until it goes."""
+        if not (self.path / self.UNFINISHED).is_file():
+            hint = f"not finished yet: fashion-mlp train --resume {self.path}\n"
+            write_text(self.path / self.UNFINISHED, hint)
+
+    def mark_finished(self) -> None:
+        """Remove the `unfinished` marker, last, once every file of the run is written."""
+        (self.path / self.UNFINISHED).unlink(missing_ok=True)
+
+    def remove_leftovers(self) -> list[Path]:
+        """Remove what interrupted writes left: atomic_path's temporary files in the run folder
+        and checkpoints/, and checkpoint models that state.json no longer names. Call it only
+        while holding `lock()`, so that no other process is writing them. Returns the paths."""
+        folders = (self.path, self.path / "checkpoints")
+        leftovers = [
+            path
+            for folder in folders
+            if folder.is_dir()
+            for path in folder.iterdir()
+            if TEMPORARY_NAME.fullmatch(path.name) and path.is_file()
+        ]
+        try:
+            checkpoint = self.read_checkpoint()
+        except RunError:
+            checkpoint = None  # damaged: keep its models, the user may still want them
+        if checkpoint is not None:
+            named = self.path / checkpoint.model_file
+            leftovers += [p for p in folders[1].glob("epoch-*.keras") if p != named]
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return leftovers
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run for the block, so that no other process trains or finishes it meanwhile.
+
+        Raises:
+            RunError: naming the process (pid, host) that holds it and how to clear a stale
+            lock. A lock whose process is dead on this host is taken over. Re-entrant within
+            one thread.
+        """
+        with run_lock(self.path / self.LOCK):
+            yield
+
+    def lock_owner(self) -> dict[str, Any] | None:
+        """Who holds the run's lock, when a live process does (a stale lock counts as none)."""
+        owner = read_lock(self.path / self.LOCK)
+        return None if owner is None or lock_is_stale(self.path / self.LOCK, owner) else owner
+
     # listing
     def row(self) -> dict[str, Any] | None:
         """The run's line in `fashion-mlp runs`, or None when the folder is not a run."""
-        try:
-            config = tomllib.loads((self.path / self.CONFIG).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        if not (self.path / self.CONFIG).exists():
             return None
         row = {
             "name": self.name,
             "date": datetime.fromtimestamp((self.path / self.CONFIG).stat().st_mtime).strftime(
                 "%Y-%m-%d %H:%M"
             ),
-            "architecture": architecture(config.get("model", {})),
-            "epochs": None, "test_accuracy": None, "train_seconds": None, "status": "finished",
+            "architecture": "", "epochs": None, "test_accuracy": None, "train_seconds": None,
+            "status": "finished",
         }  # fmt: skip
         try:
-            if self.is_finished:
-                metrics = self.read_metrics()
-                row |= {
-                    "epochs": metrics.get("epochs_run"),
-                    "test_accuracy": metrics.get("test_accuracy"),
-                    "train_seconds": metrics.get("timings", {}).get("train_seconds"),
-                }
-            else:
-                checkpoint = self.read_checkpoint()
-                row |= {"epochs": checkpoint.epoch if checkpoint else 0, "status": "unfinished"}
+            row["architecture"] = architecture(self.read_config().to_dict()["model"])
+            row |= self._progress()
         except RunError as error:
             row |= {"status": "damaged", "problem": str(error)}
         return row
+
+    def _progress(self) -> dict[str, Any]:
+        """The row's epochs, scores and status, from metrics.json or the last checkpoint."""
+        if not self.is_finished:
+            checkpoint = self.read_checkpoint()
+            status = "running" if self.lock_owner() else "unfinished"
+            return {"epochs": checkpoint.epoch if checkpoint else 0, "status": status}
+        metrics = self.read_metrics()
+        timings = metrics.get("timings")
+        values = {
+            "train_seconds": timings.get("train_seconds") if isinstance(timings, dict) else None
+        }
+        values |= {column: metrics.get(key) for column, key in NUMBER_COLUMNS.items()}
+        for column, value in values.items():
+            if value is not None and not is_number(value):
+                raise RunError(
+                    f"{self.path / self.METRICS}: {column} is {value!r}, expected a number; "
+                    "the run is damaged: re-run `fashion-mlp evaluate` or train it again"
+                )
+        return values
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def architecture(model_table: dict) -> str:
@@ -308,6 +387,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield Path(temporary)
         os.replace(temporary, path)
+    except IsADirectoryError:
+        raise RunError(f"cannot write {path}: a folder is in its place; move it away") from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -354,8 +435,132 @@ def history_csv(history: dict[str, list[float]]) -> str:
 def parse_history_csv(text: str) -> dict[str, list[float]]:
     """history.csv text back into lists per column (empty cells dropped)."""
     history: dict[str, list[float]] = {}
-    for row in csv.DictReader(io.StringIO(text)):
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or reader.fieldnames[0] != HISTORY_COLUMNS[0]:
+        expected = ", ".join(HISTORY_COLUMNS)
+        raise ValueError(f"its header is {reader.fieldnames}, expected {expected}")
+    for row in reader:
+        if None in row:
+            raise ValueError(f"line {reader.line_num} has more cells than the header")
         for column, value in row.items():
             if column != "epoch" and value:
                 history.setdefault(column, []).append(float(value))
     return history
+
+
+# Run locks: a file per run folder holding its owner's pid and host, created with O_EXCL.
+LOCK_ATTEMPTS = 3  # enough for two processes taking over the same stale lock at once
+_held_locks: dict[Path, list[int]] = {}  # lock file -> [thread id, depth], held by this process
+_held_guard = threading.Lock()
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold the lock file `path` for the block; re-entrant within the thread holding it."""
+    key = Path(path).resolve()
+    with _held_guard:
+        held = _held_locks.get(key)
+        if held is None:
+            acquire_lock(key)
+            held = _held_locks[key] = [threading.get_ident(), 0]
+        elif held[0] != threading.get_ident():
+            raise RunError(f"run {key.parent} is in use by another thread of this process; wait")
+        held[1] += 1
+    try:
+        yield
+    finally:
+        with _held_guard:
+            held[1] -= 1
+            if held[1] == 0:
+                del _held_locks[key]
+                key.unlink(missing_ok=True)
+
+
+def acquire_lock(path: Path) -> None:
+    """Create the lock file with this process's pid and host; take over a stale one."""
+    for _ in range(LOCK_ATTEMPTS):
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            message = f"run {path.parent} does not exist; `fashion-mlp runs` lists the runs"
+            raise RunError(message) from None
+        except FileExistsError:
+            owner = read_lock(path)
+            if owner is not None and not lock_is_stale(path, owner):
+                raise RunError(lock_held_message(path, owner)) from None
+            if owner is not None:
+                take_over_lock(path, owner)
+            continue
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(this_process(), file)
+        return
+    raise RunError(lock_held_message(path, read_lock(path) or {}))
+
+
+def this_process() -> dict[str, Any]:
+    return {
+        "pid": os.getpid(), "host": socket.gethostname(),
+        "since": datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv)[:200],
+    }  # fmt: skip
+
+
+def read_lock(path: Path) -> dict[str, Any] | None:
+    """The lock's owner (pid, host, since, command); {} when unreadable, None when absent."""
+    try:
+        owner = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):  # also a lock caught between its creation and its write
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def lock_is_stale(path: Path, owner: dict[str, Any]) -> bool:
+    """True when the owner ran on this host and its process is gone. A lock naming this
+    process's pid that this process does not hold was left by an earlier process."""
+    pid = owner.get("pid")
+    if owner.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False  # another machine's process, or unreadable: cannot tell
+    if pid == os.getpid():
+        return Path(path).resolve() not in _held_locks
+    return not process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """True when process `pid` runs on this host (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def take_over_lock(path: Path, owner: dict[str, Any]) -> None:
+    """Remove the stale lock `owner`, unless another process replaced it since it was read."""
+    aside = path.with_name(f"{path.name}.stale-{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another process removed it first
+    if read_lock(aside) != owner:  # a live process's lock: put it back
+        with suppress(FileExistsError):
+            os.link(aside, path)
+    aside.unlink(missing_ok=True)
+
+
+def lock_held_message(path: Path, owner: dict[str, Any]) -> str:
+    if owner:
+        who = f"process {owner.get('pid')} on host {owner.get('host')} since {owner.get('since')}"
+        who += f" ({owner['command']})" if owner.get("command") else ""
+    else:
+        who = "a process that left no readable owner"
+    return (
+        f"run {path.parent} is in use by {who}; wait for it to end. If no such process runs "
+        f"any more (a stale lock), delete {path} and try again"
+    )

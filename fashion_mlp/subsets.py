@@ -15,9 +15,8 @@ from fashion_mlp.errors import ConfigError
 
 def load_run_data(config: DataConfig) -> Dataset:
     """The configured data set, cut to train_limit / test_limit images when they are set."""
-    return limit_dataset(
-        load_dataset(config.name, data_dir=config.data_dir), config.train_limit, config.test_limit
-    )
+    data = load_dataset(config.name, data_dir=config.data_dir, allow_modified=config.allow_modified)
+    return limit_dataset(data, config.train_limit, config.test_limit)
 
 
 def limit_dataset(data: Dataset, train_limit: int = 0, test_limit: int = 0) -> Dataset:

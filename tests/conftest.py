@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,22 @@ def idx_folder(tmp_path: Path, request) -> Path:
     return write_idx_dataset(tmp_path / "idx", synthetic_dataset(120, 40), gz=request.param)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checksum_cache_home(tmp_path_factory) -> Iterator[Path]:
+    """$XDG_CACHE_HOME in a temporary folder for the whole session (child processes too): the
+    data loader's checksum cache never writes into the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("xdg_cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
-def real_data() -> Dataset:
+def real_data(checksum_cache_home) -> Dataset:
     """The real Fashion-MNIST, loaded once; skipped when it cannot be found (never downloaded),
     except where FASHION_MLP_REQUIRE_REAL_DATA=1 (CI), where its absence fails."""
     from fashion_mlp.datasets import load_dataset

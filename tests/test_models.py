@@ -212,3 +212,58 @@ def test_user_model_with_the_wrong_output_shape_is_rejected(user_file):
 def test_bad_user_model_reference_is_explained(user_file, reference, message):
     with pytest.raises(ConfigError, match=message):
         load_user_model(reference.format(file=user_file), (28, 28), 10)
+
+
+BAD_USER_MODELS = {
+    "syntax": ("def net(input_shape, num_classes)\n    return None\n", r"syntax error in .*line 1"),
+    "import": (
+        "import fashion_mlp_no_such_module\n",
+        r"importing .* failed: ModuleNotFoundError: No module named 'fashion_mlp_no_such_module'",
+    ),
+    "raises": (
+        "def net(input_shape, num_classes):\n    raise RuntimeError('no GPU here')\n",
+        r"net\(\) raised RuntimeError: no GPU here",
+    ),
+    "signature": (
+        "def net(shape):\n    return None\n",
+        r"net\(shape\) cannot be called with input_shape and num_classes; define it as",
+    ),
+    "flat_input": (
+        "import keras\ndef net(input_shape, num_classes):\n"
+        "    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(num_classes)])\n",
+        r"takes inputs of shape \(None, 784\), expected \(None, 28, 28\)",
+    ),
+    "unbuilt_wrong_size": (
+        "import keras\ndef net(input_shape, num_classes):\n"
+        "    return keras.Sequential([keras.layers.Reshape((100,)), keras.layers.Dense(10)])\n",
+        r"cannot take images of shape \(None, 28, 28\) \(ValueError: ",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_USER_MODELS)
+def test_a_broken_user_model_is_one_clean_config_error(kind, tmp_path):
+    source, message = BAD_USER_MODELS[kind]
+    path = tmp_path / f"{kind}.py"
+    path.write_text(source)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_user_model(f"{path}:net", (28, 28), 10)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_train_with_a_broken_user_model_creates_no_run_folder(tmp_path, capsys):
+    from conftest import write_idx_dataset
+
+    from fashion_mlp.cli import main
+
+    data = write_idx_dataset(tmp_path / "data", synthetic_dataset(120, 40))
+    path = tmp_path / "raises.py"
+    path.write_text(BAD_USER_MODELS["raises"][0])
+    args = ["train", "--preset", "smoke", "--data", str(data), "--model", f"{path}:net"]
+    assert main([*args, "--runs-dir", str(tmp_path / "runs")]) == 2
+    error, hint = capsys.readouterr().err.splitlines()
+    assert error.startswith("error: --model") and "RuntimeError: no GPU here" in error
+    assert "--debug" in hint
+    assert not list((tmp_path / "runs").glob("*"))
+    assert main(["--debug", *args, "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "raise RuntimeError('no GPU here')" in capsys.readouterr().err  # the user's traceback

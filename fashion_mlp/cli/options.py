@@ -73,6 +73,11 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder searched first for the data set's files (default: none; then "
         "$FASHION_MLP_DATA, the Keras cache, Debian's package, a download)",
     )  # fmt: skip
+    parser.add_argument(
+        "--allow-modified", dest="data.allow_modified", action=argparse.BooleanOptionalAction,
+        help="load a copy of a known data set whose checksums differ from the published ones, "
+        f"unverified (data changed on purpose) {default_text('data.allow_modified', 'refuse')}",
+    )  # fmt: skip
 
 
 def add_preset_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,13 +35,20 @@ def evaluate(model: keras.Model, data: Dataset) -> dict:
     return classification_metrics(data.y_test, probabilities, data.class_names)
 
 
-def evaluate_run(run_dir: str | os.PathLike, data_name: str | None = None, data_dir=None) -> dict:
+def evaluate_run(
+    run_dir: str | os.PathLike,
+    data_name: str | None = None,
+    data_dir=None,
+    *,
+    allow_modified: bool | None = None,
+) -> dict:
     """A finished run's model re-evaluated on its test set, or on another data set's.
 
     Args:
         run_dir: the run folder.
         data_name: another data set ("mnist", a folder); None = the run's own.
         data_dir: folder searched first for the data set's files.
+        allow_modified: load a known data set whose checksums differ (None = as the run did).
 
     Returns:
         The test metrics (as `evaluate`) plus the data set's provenance under "data".
@@ -52,6 +59,8 @@ def evaluate_run(run_dir: str | os.PathLike, data_name: str | None = None, data_
         config = dataclasses.replace(
             config, name=data_name or config.name, data_dir=data_dir, test_limit=0
         )
+    if allow_modified is not None:
+        config = dataclasses.replace(config, allow_modified=allow_modified)
     predictor = Predictor.load(run)
     data = load_run_data(config)
     if data.num_classes != len(predictor.class_names):

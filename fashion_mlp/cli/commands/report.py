@@ -12,6 +12,9 @@ def run(args: argparse.Namespace) -> int:
 
         draw_figures(args.run)
     from fashion_mlp.reports.run_page import write_run_page
+    from fashion_mlp.runs import RunDir
 
-    print(write_run_page(args.run))
+    run = RunDir(args.run)
+    with run.lock():
+        print(write_run_page(run))
     return 0
