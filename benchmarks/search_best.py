@@ -29,6 +29,7 @@ RECIPES = {  # name -> flags; every recipe keeps the notebook's validation split
     "wide_flip_shift_indrop": f"{WIDE} --epochs 15 --flip --shift 1 --input-dropout 0.1",
     "wide_40": f"{WIDE} --epochs 40",
     "wide_flip_shift_40": f"{WIDE} --epochs 40 --flip --shift 1",
+    "wide_80": f"{WIDE} --epochs 80",
     "wide_flip_shift_30": f"{WIDE} --epochs 30 --flip --shift 1",
     "wide_flip_shift_60": f"{WIDE} --epochs 60 --flip --shift 1",
     "wide_flip_shift_ema_30": f"{WIDE} --epochs 30 --flip --shift 1 --ema 0.999",

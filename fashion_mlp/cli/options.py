@@ -85,7 +85,8 @@ def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
         help="starting configuration: notebook = the notebook's experiment, smoke = the whole "
-        f"pipeline in seconds (default: {DEFAULT_PRESET})",
+        "pipeline in seconds, fast = 90%% in a minute, best = the best plain MLP in 5 minutes "
+        f"(default: {DEFAULT_PRESET})",
     )  # fmt: skip
     parser.add_argument(
         "--config", type=Path, metavar="FILE.toml",
