@@ -237,11 +237,11 @@ class ExperimentConfig:
 SECTIONS = {"data": DataConfig, "optimizer": OptimizerConfig, "training": TrainingConfig}
 
 WIDE_MLP = {"hidden": [1024, 1024], "activation": "relu", "dropout": 0.3}  # 1.9 M parameters
-WIDE_MLP_OPTIMIZER = {  # AdamW, one-cycle: the recipe every fast and best search run kept
+WIDE_MLP_OPTIMIZER = {  # AdamW, one-cycle, label smoothing: kept by every search run
     "optimizer": "adamw", "learning_rate": 2e-3, "weight_decay": 1e-4,
     "schedule": "one_cycle", "label_smoothing": 0.1,
 }  # fmt: skip
-BEST_EPOCHS = 40  # validation accuracy still rose from 15 to 40 epochs (README: the search)
+BEST_EPOCHS = 40  # validation accuracy rose from 15 to 40 epochs, not from 40 to 80 (README)
 
 PRESETS: dict[str, dict[str, Any]] = {
     "notebook": {},  # the notebook's experiment: every default above
@@ -251,9 +251,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "training": {"epochs": 2, "batch_size": 64},
     },
     "fast": {  # 90 % test in under a minute of training on 2 CPU cores (README: the search)
-        "model": WIDE_MLP,
+        "model": {**WIDE_MLP, "hidden": [512, 512]},  # a third of the wide MLP's arithmetic
         "optimizer": WIDE_MLP_OPTIMIZER,
-        "training": {"epochs": 15, "batch_size": 128},
+        "training": {"epochs": 20, "batch_size": 128},
     },
     "best": {  # the best 3-seed test accuracy in 5 minutes on 2 CPU cores, chosen on validation
         "model": WIDE_MLP,
