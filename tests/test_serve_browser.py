@@ -161,6 +161,9 @@ def test_clicking_a_confusion_matrix_cell_shows_its_images(page):
     page.click("#tabs button[data-view=test]")
     page.wait_for_selector("table.confusion td")
     page.wait_for_selector("#gallery .tile")
+    page.wait_for_function(  # every gallery image decoded, not just its tile laid out
+        "[...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
     screenshot(page, "test-set")
     cell = page.locator("table.confusion td[data-true='3'][data-predicted='3']")
     count = int(cell.inner_text())

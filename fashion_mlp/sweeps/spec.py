@@ -33,6 +33,7 @@ from fashion_mlp.config import (
     SweepConfig,
     build_config,
     is_number,
+    merge,
     preset,
     read_toml,
     sweep_config,
@@ -147,17 +148,7 @@ def read_sweep_file(path: str | os.PathLike, overrides: dict[str, Any] | None = 
     """A sweep file as a SweepSpec; `overrides` (same tables, e.g. from flags) win."""
     path = Path(path)
     table = read_toml(path)
-    return sweep_spec(merge_tables(table, overrides or {}), base_dir=path.parent)
-
-
-def merge_tables(table: dict, overrides: dict) -> dict:
-    merged = dict(table)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_tables(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    return sweep_spec(merge(table, overrides or {}), base_dir=path.parent)
 
 
 def sweep_spec(table: dict[str, Any], base_dir: str | os.PathLike = ".") -> SweepSpec:
@@ -168,7 +159,7 @@ def sweep_spec(table: dict[str, Any], base_dir: str | os.PathLike = ".") -> Swee
     base: dict[str, Any] = {}
     if table.get("config"):
         base = read_toml(Path(base_dir) / table["config"])
-    base = merge_tables(base, table.get("base", {}))
+    base = merge(base, table.get("base", {}))
     base.pop("name", None)
     axes = tuple(parse_axis(key, value) for key, value in flatten_axes(table.get("axes", {})))
     if not axes:
