@@ -57,11 +57,13 @@ def runs_table(rows: list[dict], title: str) -> Table:
         table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     table.add_column("status", no_wrap=True, min_width=len("unfinished"))
     for row in rows:
-        accuracy, seconds = row["test_accuracy"], row["train_seconds"]
         table.add_row(
-            row["name"], row["architecture"], str(row["epochs"] if row["epochs"] is not None
-                                                  else ""),
-            "" if accuracy is None else f"{accuracy:.2%}",
-            "" if seconds is None else f"{seconds:.1f}", row["status"],
+            row["name"], row["architecture"], cell(row["epochs"], ""),
+            cell(row["test_accuracy"], ".2%"), cell(row["train_seconds"], ".1f"), row["status"],
         )  # fmt: skip
     return table
+
+
+def cell(value, spec: str) -> str:
+    """value formatted with `spec`, or an empty cell when it is unknown."""
+    return "" if value is None else format(value, spec)
