@@ -157,13 +157,18 @@ def test_a_dropped_image_is_classified(page):
     assert "dropped.png" in card.inner_text()
 
 
+def wait_until_gallery_images_decode(page):
+    """Wait until every gallery image has decoded, not just its tile laid out."""
+    page.wait_for_function(
+        "[...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
+
+
 def test_clicking_a_confusion_matrix_cell_shows_its_images(page):
     page.click("#tabs button[data-view=test]")
     page.wait_for_selector("table.confusion td")
     page.wait_for_selector("#gallery .tile")
-    page.wait_for_function(  # every gallery image decoded, not just its tile laid out
-        "[...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth)"
-    )
+    wait_until_gallery_images_decode(page)
     screenshot(page, "test-set")
     cell = page.locator("table.confusion td[data-true='3'][data-predicted='3']")
     count = int(cell.inner_text())
@@ -172,6 +177,7 @@ def test_clicking_a_confusion_matrix_cell_shows_its_images(page):
     tiles = page.locator("#gallery .tile")
     tiles.first.wait_for()
     assert tiles.count() == min(count, 48)
+    wait_until_gallery_images_decode(page)  # images decode after their tiles are laid out
     assert page.locator("#gallery img").first.evaluate("img => img.naturalWidth") == 28
     assert page.locator("#scores tbody tr").count() == 10
 
