@@ -339,6 +339,7 @@ def test_killed_six_times_then_resumed_equals_uninterrupted(idx_data, tmp_path):
             assert child.returncode == 130, child.stderr
             run_dir = only_run(runs_dir)
             assert f"continue with\n  fashion-mlp train --resume {run_dir}" in child.stdout
+            assert "no epoch had finished" in child.stdout  # no promise of a saved epoch
             assert not (run_dir / "checkpoints" / "state.json").exists()  # before the first
         else:
             assert child.returncode == -signal.SIGKILL, (point, child.stderr[-2000:])

@@ -10,7 +10,9 @@ import keras
 from fashion_mlp.cli.options import config_from_args
 from fashion_mlp.cli.progress import RichProgress
 from fashion_mlp.cli.tables import console, metrics_table
+from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
+from fashion_mlp.runs import RunDir
 from fashion_mlp.training import resolve_engine
 
 
@@ -38,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
     except KeyboardInterrupt:
         if "run_dir" in started:
+            run_dir = started["run_dir"]
+            saved = _what_was_saved(run_dir)
             out.print(
-                "interrupted: the last finished epoch is saved; continue with\n"
-                f"  fashion-mlp train --resume {started['run_dir']}",
+                f"interrupted: {saved}; continue with\n  fashion-mlp train --resume {run_dir}",
                 soft_wrap=True,
             )
         raise
@@ -53,3 +56,14 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"run folder: {result.run_dir}", soft_wrap=True)
     out.print(f"report: {result.run_dir / 'report.html'}", soft_wrap=True)
     return 0
+
+
+def _what_was_saved(run_dir) -> str:
+    """What an interrupted run kept: its last finished epoch, or only its config."""
+    try:
+        checkpoint = RunDir(run_dir).read_checkpoint()
+    except RunError as error:
+        return str(error)
+    if checkpoint is None:
+        return "no epoch had finished, so resuming starts it over from its saved config"
+    return f"epoch {checkpoint.epoch} is saved"
