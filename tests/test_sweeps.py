@@ -89,7 +89,7 @@ def sweep_args(data_folder, tmp_path, *extra):
 def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     data_folder, tmp_path, monkeypatch, capsys
 ):
-    import fashion_mlp.sweeps.local as local
+    import fashion_mlp.sweeps.populations as local
 
     finish, calls = local.finish_run, []
 

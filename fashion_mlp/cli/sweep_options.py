@@ -13,6 +13,8 @@ from typing import Any
 
 from fashion_mlp.cli.options import add_data_arguments
 from fashion_mlp.config import OPTIMIZERS, PRESETS, SweepConfig
+from fashion_mlp.errors import ConfigError
+from fashion_mlp.sweeps.backends import BACKENDS, SCHEDULERS, RayConfig
 from fashion_mlp.sweeps.spec import parse_seeds
 
 SWEEPS_DIR = Path("sweeps")  # where sweep folders go, beside runs/
@@ -35,6 +37,18 @@ AXIS_FLAGS = (
     ("--test-limit", "data.test_limit", int, "test images used (0 = all)"),
     ("--early-stopping", "training.early_stopping_patience", int, "patience (-1 = off)"),
 )
+
+# flag, RayConfig field, value type, help (each flag's default: RayConfig's, or the resumed sweep's)
+RAY_FLAGS = (
+    ("--address", "address", str, "Ray cluster to join: auto (the one this machine joined with "
+     "`ray start`) or HOST:PORT of its head node; none = start a Ray on this machine"),
+    ("--cpus-per-trial", "cpus_per_trial", float, "CPUs Ray reserves per population"),
+    ("--gpus-per-trial", "gpus_per_trial", float, "GPUs per population; 0.25 shares one by four"),
+    ("--scheduler", "scheduler", str, f"{' or '.join(SCHEDULERS)}: asha stops poor populations "
+     "early (their runs keep the partial history, marked stopped_early)"),
+    ("--grace-period", "grace_period", int, "asha: epochs before a population may be stopped"),
+    ("--max-failures", "max_failures", int, "retries of a population whose worker died"),
+)  # fmt: skip
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +94,46 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     drawing.add_argument(
         "--resume", type=Path, metavar="SWEEP_DIR",
         help="finish a killed sweep: finished trials are kept, the rest continue (other flags "
-        "are ignored: the sweep folder's sweep.toml is used)",
+        "are ignored: the sweep folder's sweep.toml is used; the backend flags may change how)",
     )  # fmt: skip
+    where = parser.add_argument_group(
+        "where populations train", "each population (trials that share a compiled program) "
+        "trains in this process (local) or as one Ray Tune trial (ray: pip install "
+        "'fashion-mlp[ray]'); runs/ and sweeps/ must be reachable from every Ray node",
+    )  # fmt: skip
+    add_backend_arguments(where)
+
+
+def add_backend_arguments(group) -> None:
+    """--backend and the Ray backend's flags (used with --backend ray only)."""
+    group.add_argument(
+        "--backend", choices=BACKENDS, default=None,
+        help="local: one population after another here; ray: on Ray Tune, several at once, "
+        "on this machine or a cluster (default: local, or the resumed sweep's)",
+    )  # fmt: skip
+    for flag, key, kind, what in RAY_FLAGS:
+        default = getattr(RayConfig, key)
+        group.add_argument(
+            flag, dest=f"ray.{key}", type=kind, metavar={int: "N", float: "X"}.get(kind, "NAME"),
+            choices=SCHEDULERS if key == "scheduler" else None,
+            help=f"{what} (default: {'none' if default is None else default})",
+        )  # fmt: skip
+
+
+def ray_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The Ray flags given (RayConfig field -> value)."""
+    return {dest.removeprefix("ray."): value for dest, value in vars(args).items()
+            if dest.startswith("ray.") and value is not None}  # fmt: skip
+
+
+def chosen_backend(args: argparse.Namespace, stored: str = "local") -> str:
+    """--backend, else `stored` (the resumed sweep's); Ray flags without Ray are an error."""
+    backend = args.backend or stored
+    given = ray_settings(args)
+    if given and backend != "ray":
+        flags = ", ".join(flag for flag, key, *_ in RAY_FLAGS if key in given)
+        raise ConfigError(f"{flags}: for --backend ray only (this sweep runs on {backend})")
+    return backend
 
 
 def sweep_table(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from fashion_mlp.runs import RunDir, write_text
 from fashion_mlp.sweeps.spec import Axis, SweepSpec, Trial
 
 METRIC_COLUMNS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "epochs",
-                  "train_seconds")  # fmt: skip
+                  "train_seconds", "stopped_early")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def result_rows(trials: Sequence[Trial], state: dict) -> list[dict]:
             "test_accuracy": metrics.get("test_accuracy"), "test_loss": metrics.get("test_loss"),
             "epochs": metrics.get("epochs_run"),
             "train_seconds": metrics.get("timings", {}).get("train_seconds"),
+            "stopped_early": "stopped_early" in metrics,  # by a scheduler (ASHA), not Keras
             "run_dir": entry["run"],
         })  # fmt: skip
     rows.sort(key=lambda row: (-(row["val_accuracy"] or 0), row["val_loss"] or 0, row["trial"]))
@@ -104,10 +105,13 @@ def sweep_report(spec: SweepSpec, rows: list[dict], figures: dict[str, bytes],
     """The sweep's self-contained report: the ranking, the axis figures, the sweep file."""
     title = f"fashion-mlp sweep {spec.name}"
     keys = [axis.key for axis in spec.axes]
-    headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s"]
+    stopped = any(row["stopped_early"] for row in rows)
+    headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s",
+               *(["stopped early"] if stopped else [])]  # fmt: skip
     table = html_table(headers, [
         [row["rank"], row["run"], *(row[key] for key in keys), row["val_accuracy"],
-         row["val_loss"], row["test_accuracy"], row["epochs"], row["train_seconds"]]
+         row["val_loss"], row["test_accuracy"], row["epochs"], row["train_seconds"],
+         *(["yes" if row["stopped_early"] else ""] if stopped else [])]
         for row in rows
     ])  # fmt: skip
     parts = [

@@ -1,14 +1,18 @@
-"""`fashion-mlp sweep`: train a sweep's trials as populations, with one progress display for
-the whole sweep, then print the ranking (by validation accuracy) and where everything is."""
+"""`fashion-mlp sweep`: train a sweep's trials as populations, here or on Ray, with one progress
+display for the whole sweep, then print the ranking (by validation accuracy) and where
+everything is."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from fashion_mlp.cli.sweep_options import sweep_table
+from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings, sweep_table
 from fashion_mlp.cli.tables import compact_table, console
+from fashion_mlp.sweeps.backends import ray_config
+from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.local import resume_sweep, run_sweep
 from fashion_mlp.sweeps.spec import read_sweep_file, sweep_spec
 
@@ -45,8 +49,10 @@ class SweepProgress:
     def _trials(self) -> str:
         return f"trials {self.done}/{self.total}"
 
-    def on_population(self, number, members):
-        self.out.print(f"population {number}: {members} members trained together")
+    def on_population(self, number, members, node=None, pid=None, retry=0):
+        where = "" if node is None else f" on Ray node {node[:8]} (pid {pid})"
+        again = f", retry {retry}" if retry else ""
+        self.out.print(f"population {number}: {members} members trained together{where}{again}")
 
     def on_epoch(self, member_epochs, best):
         if best is not None:
@@ -90,13 +96,7 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     progress = SweepProgress(out)
     try:
-        if args.resume:
-            result = resume_sweep(args.resume, on_event=progress)
-        else:
-            table = sweep_table(args)
-            spec = (read_sweep_file(args.sweep_file, table) if args.sweep_file
-                    else sweep_spec(table))  # fmt: skip
-            result = run_sweep(spec, args.sweeps_dir, args.runs_dir, on_event=progress)
+        result = resume(args, progress) if args.resume else start(args, progress)
     except KeyboardInterrupt:
         progress.stop()
         if progress.progress is not None:
@@ -113,3 +113,33 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"results: {result.sweep_dir / 'results.csv'}", soft_wrap=True)
     out.print(f"report: {result.sweep_dir / 'report.html'}", soft_wrap=True)
     return 0
+
+
+def start(args: argparse.Namespace, progress: SweepProgress):
+    """A new sweep from the sweep file and flags, on the chosen backend."""
+    backend = chosen_backend(args)
+    settings = ray_config({}, **ray_settings(args)) if backend == "ray" else None
+    table = sweep_table(args)
+    spec = read_sweep_file(args.sweep_file, table) if args.sweep_file else sweep_spec(table)
+    if backend == "ray":
+        return ray_backend().run_sweep_on_ray(spec, args.sweeps_dir, args.runs_dir, settings,
+                                              on_event=progress)  # fmt: skip
+    return run_sweep(spec, args.sweeps_dir, args.runs_dir, on_event=progress)
+
+
+def resume(args: argparse.Namespace, progress: SweepProgress):
+    """A killed sweep finished on the backend it ran on (or --backend), its settings kept
+    unless flags change them."""
+    folder = SweepDir(args.resume)
+    folder.read_spec()  # a clear error when it is not a sweep folder
+    stored = folder.read_state().get("backend", {"name": "local"})  # older sweeps: local
+    backend = chosen_backend(args, stored["name"])
+    if backend == "ray":
+        settings = ray_config(stored, **ray_settings(args))
+        return ray_backend().resume_sweep_on_ray(args.resume, settings, on_event=progress)
+    return resume_sweep(args.resume, on_event=progress)
+
+
+def ray_backend():
+    """The Ray backend module, imported only when asked for (it imports Ray)."""
+    return importlib.import_module("fashion_mlp.sweeps.ray_backend")

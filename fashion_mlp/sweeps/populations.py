@@ -1,0 +1,96 @@
+"""One population of a sweep trained into its trials' run folders: the one training path of
+every backend (the local backend calls it in its own process, each Ray trial on a worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from fashion_mlp.datasets import Dataset
+from fashion_mlp.experiment import (
+    build_configured_model,
+    compile_configured_model,
+    finish_run,
+    model_summary,
+)
+from fashion_mlp.reports.run_page import write_run_page
+from fashion_mlp.runs import RunDir
+from fashion_mlp.sweeps.folder import SweepDir
+from fashion_mlp.sweeps.spec import SweepSpec, Trial
+from fashion_mlp.training.population import train_population
+
+EpochHook = Callable[[int, list[dict | None]], None]  # on_epoch_end(epoch, one log per member)
+
+
+def train_runs(
+    folder: SweepDir,
+    number: int,
+    trials: list[Trial],
+    runs: list[RunDir],
+    data: Dataset,
+    spec: SweepSpec,
+    *,
+    on_epoch_end: EpochHook | None = None,
+    stopped_early: dict | None = None,
+) -> list[dict]:
+    """Train population `number` (these trials, continuing from its checkpoint if there is
+    one) and finish each trial's run folder; returns each run's metrics.
+
+    stopped_early: {"by": scheduler, "epoch": N} for a population a scheduler stopped after
+    epoch N: nothing more is trained, its runs are finished from the checkpoint with their
+    partial history, and metrics.json says so under "stopped_early".
+    """
+    training = trials[0].config.training
+    models = []
+    for trial, run in zip(trials, runs, strict=True):
+        model = build_configured_model(trial.config, data)
+        compile_configured_model(model, trial.config, data)
+        run.write_summary(model_summary(model))
+        models.append(model)
+    histories = train_population(
+        models, data, seeds=[trial.config.training.seed for trial in trials],
+        epochs=stopped_early["epoch"] if stopped_early else training.epochs,
+        batch_size=training.batch_size, validation_split=training.validation_split,
+        early_stopping_patience=training.early_stopping_patience,
+        restore_best_weights=training.restore_best_weights,
+        members_per_program=spec.sweep.members_per_population or None,
+        checkpoint_dir=folder.checkpoint_dir(number, trials), on_epoch_end=on_epoch_end,
+    )  # fmt: skip
+    results = []
+    for trial, model, run, history in zip(trials, models, runs, histories, strict=True):
+        metrics = finish_run(run, model, data, trial.config, history, figures=False)
+        metrics |= {
+            "engine": "population",
+            "population": {"sweep": str(folder.path), "number": number, "members": len(trials)},
+            "validation": final_validation(history, training),
+        }
+        if stopped_early:
+            metrics["stopped_early"] = stopped_early | {"of": training.epochs}
+        run.write_metrics(metrics)
+        write_run_page(run)
+        results.append(metrics)
+    return results
+
+
+def epoch_scores(logs: list[dict | None]) -> tuple[int, float | None]:
+    """One epoch of a population: its active members, and their best validation accuracy
+    (training accuracy without a validation split; None when no member was active)."""
+    scores = [member.get("val_accuracy", member.get("accuracy")) for member in logs if member]
+    return len(scores), max(scores, default=None)
+
+
+def final_validation(history: dict, training) -> dict:
+    """Validation loss and accuracy of the weights the run ended with (its best epoch's when
+    early stopping restored them), with that epoch (1-based)."""
+    losses = history.get("val_loss") or history.get("loss", [])
+    if not losses:
+        return {}
+    restored = training.early_stopping_patience >= 0 and training.restore_best_weights
+    index = int(np.argmin(losses)) if restored else len(losses) - 1
+    prefix = "val_" if "val_loss" in history else ""
+    return {
+        "epoch": index + 1, "loss": float(history[f"{prefix}loss"][index]),
+        "accuracy": float(history[f"{prefix}accuracy"][index]),
+        "on": "validation" if prefix else "training (no validation split)",
+    }  # fmt: skip
