@@ -41,6 +41,7 @@ from fashion_mlp.training.compiled import (
     MAX_CHUNKS_PER_EPOCH,
     TARGET_STEPS_PER_CHUNK,
     chunked_batches,
+    scan_steps,
 )
 from fashion_mlp.training.keras_internals import (
     build_for_training,
@@ -168,10 +169,14 @@ def members_per_program_for(model: keras.Model, batch_size: int, free_bytes=None
 
 
 def member_bytes(model: keras.Model, batch_size: int) -> int:
-    """One member's estimated device memory: its state copies and a batch's activations."""
+    """One member's estimated device memory: its state copies, a batch's activations and a
+    chunk's input rows (gathered before the chunk's scan; a chunk is under 2 x the target)."""
     weights = sum(math.prod(weight.shape) for weight in model.weights)
     activations = sum(_output_size(layer) for layer in model.layers) + _input_size(model)
-    return 4 * (STATE_COPIES * weights + ACTIVATION_COPIES * batch_size * activations)
+    chunk_inputs = 2 * TARGET_STEPS_PER_CHUNK * batch_size * _input_size(model)
+    return 4 * (
+        STATE_COPIES * weights + ACTIVATION_COPIES * batch_size * activations + chunk_inputs
+    )
 
 
 def available_memory_bytes() -> int:
@@ -424,29 +429,16 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
         step_function = stateless_step(template, "train_step")
 
         def member(state, member_active, indices):
-            def one_batch(state, batch):
-                logs, state = step_function(state, (x[batch], y[batch]))
-                return state, logs
-
-            trained, logs = jax.lax.scan(one_batch, state, indices)
+            trained, logs = scan_steps(step_function, state, x, y, indices)
             # A stopped member computes but keeps its state: one select per chunk, not per step.
             kept = jax.tree.map(lambda new, old: jnp.where(member_active, new, old), trained, state)
-            return kept, jax.tree.map(lambda values: values[-1], logs)
+            return kept, logs
 
         return jax.vmap(member)(state, active, batch_indices)
 
     def test(state, x, y, batch_indices):
         step_function = stateless_step(template, "test_step")
-
-        def member(state):
-            def one_batch(state, batch):
-                logs, state = step_function(state, (x[batch], y[batch]))
-                return state, logs
-
-            state, logs = jax.lax.scan(one_batch, state, batch_indices)
-            return state, jax.tree.map(lambda values: values[-1], logs)
-
-        return jax.vmap(member)(state)
+        return jax.vmap(lambda state: scan_steps(step_function, state, x, y, batch_indices))(state)
 
     steps = _PopulationSteps(jax.jit(train), jax.jit(test))
     _STEPS_CACHE[key] = steps
