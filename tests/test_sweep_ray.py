@@ -146,12 +146,12 @@ def test_backend_flags_parse_and_bad_ones_are_errors(data_folder, tmp_path, caps
     args = build_parser().parse_args(
         ["sweep", "--seeds", "0-1", "--backend", "ray", "--address", "auto",
          "--cpus-per-trial", "0.5", "--gpus-per-trial", "0.25", "--scheduler", "asha",
-         "--grace-period", "2", "--max-failures", "0"]
+         "--grace-period", "2", "--reduction-factor", "3", "--max-failures", "0"]
     )  # fmt: skip
     assert chosen_backend(args) == "ray"
     assert RayConfig(**ray_settings(args)) == RayConfig(
         address="auto", cpus_per_trial=0.5, gpus_per_trial=0.25, scheduler="asha",
-        grace_period=2, max_failures=0,
+        grace_period=2, reduction_factor=3, max_failures=0,
     )  # fmt: skip
     for bad, message in (
         (["--address", "auto"], "--address: for --backend ray only"),

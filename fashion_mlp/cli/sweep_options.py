@@ -47,6 +47,7 @@ RAY_FLAGS = (
     ("--scheduler", "scheduler", str, f"{' or '.join(SCHEDULERS)}: asha stops poor populations "
      "early (their runs keep the partial history, marked stopped_early)"),
     ("--grace-period", "grace_period", int, "asha: epochs before a population may be stopped"),
+    ("--reduction-factor", "reduction_factor", int, "asha: 1 in N populations go on per rung"),
     ("--max-failures", "max_failures", int, "retries of a population whose worker died"),
 )  # fmt: skip
 
@@ -114,7 +115,8 @@ def add_backend_arguments(group) -> None:
     for flag, key, kind, what in RAY_FLAGS:
         default = getattr(RayConfig, key)
         group.add_argument(
-            flag, dest=f"ray.{key}", type=kind, metavar={int: "N", float: "X"}.get(kind, "NAME"),
+            flag, dest=f"ray.{key}", type=kind,
+            metavar={int: "N", float: "X"}.get(kind, key.upper()),
             choices=SCHEDULERS if key == "scheduler" else None,
             help=f"{what} (default: {'none' if default is None else default})",
         )  # fmt: skip

@@ -102,9 +102,9 @@ def _run(folder: SweepDir, spec: SweepSpec, state: dict, settings: RayConfig, on
     if failed:
         shown = "; ".join(f"population {number}: {error}" for number, error in failed.items())
         raise RunError(
-            f"{len(failed)} population(s) failed after {settings.max_failures} retries ({shown}); "
-            f"their trials are unfinished. Fix the cause and run: fashion-mlp sweep --resume "
-            f"{folder.path}"
+            f"{len(failed)} population(s) did not finish, each tried {settings.max_failures + 1} "
+            f"times at most ({shown}); their trials are unfinished. Fix the cause and run: "
+            f"fashion-mlp sweep --resume {folder.path}"
         )
     return result
 
@@ -207,7 +207,8 @@ def population_trial(config: dict, sweep_dir: str, members: dict[int, list[int]]
     folder = SweepDir(sweep_dir)
     spec, state = folder.read_spec(), folder.read_state()
     number = config["population"]
-    trials = [spec.trials()[index] for index in members[number]]
+    every_trial = spec.trials()
+    trials = [every_trial[index] for index in members[number]]
     runs = [RunDir(state["trials"][trial.index]["run"]) for trial in trials]
     node = ray.get_runtime_context().get_node_id()
 
