@@ -1,16 +1,19 @@
 """Training speed: Keras `fit` (default and with steps_per_execution) against the compiled engine.
 
-Run by hand: `python benchmarks/bench_train.py --epochs 5`. The engines train the notebook's
-model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16, last 10 % for validation)
-from the same initial weights, one epoch each in turn, so machine noise falls on all of them.
-The first epoch (which includes compilation) is reported apart; seconds per epoch is the median
-of the others. Prints a table last and writes the results as JSON.
+Run by hand: `python benchmarks/bench_train.py` (about 5 minutes on 2 cores). Every variant
+trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16, the
+last 10 % for validation) from the same initial weights, in ITS OWN PROCESS: in one process,
+after `fit` with steps_per_execution had run, the compiled engine ran 60 % slower. A round runs
+every variant once, in a rotated order; the rounds interleave so that a busy machine slows all
+variants alike, and each figure is the median over the rounds. Within a run, an epoch is timed
+from `on_epoch_begin` to `on_epoch_end` (validation included); the first epoch (compilation
+included) is reported apart, seconds per epoch is the median of the others. Prints a table last
+and writes the results, every round's included, as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -31,25 +34,26 @@ from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
 from fashion_mlp.experiment import environment
 from fashion_mlp.models import build_model
+from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import fit_compiled
+
+VALIDATION_SPLIT = 0.1  # the notebook's
+FIT = "keras fit"
+COMPILED = "compiled engine"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5, help="epochs per engine (default 5, >= 2)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5, >= 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of every variant (default 3)"
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")
     parser.add_argument(
         "--steps-per-execution",
-        default="100",
-        help="comma-separated values to try for fit's steps_per_execution (default 100: on "
-        "the 2-core machine 10 took 0.43 s per epoch, 100 0.36 s, 1000 0.35 s)",
+        default="10,100,1000",
+        help="comma-separated values of fit's steps_per_execution to time (default 10,100,1000)",
     )
-    parser.add_argument(
-        "--engines",
-        default="fit,fit_spe,compiled",
-        help="comma-separated subset of fit, fit_spe, compiled (default all three)",
-    )
-    parser.add_argument("--tensorflow", action="store_true", help="also time TensorFlow's fit")
     parser.add_argument("--seed", type=int, default=0, help="initial weights and shuffling (0)")
     parser.add_argument(
         "--data-dir", default=None, help="folder of the IDX files (default: search)"
@@ -57,14 +61,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--output", default="bench_train.json", help="JSON results path (default bench_train.json)"
     )
+    parser.add_argument("--variant", help=argparse.SUPPRESS)  # set for the child processes
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch includes compilation")
     return args
 
 
+def variant_names(args) -> list[str]:
+    """Default fit, fit with each steps_per_execution, the compiled engine."""
+    tuned = [f"{FIT} spe={steps}" for steps in args.steps_per_execution.split(",")]
+    return [FIT, *tuned, COMPILED]
+
+
 def seed_model(x_train: np.ndarray, seed: int, steps_per_execution: int = 1) -> keras.Model:
-    """The notebook's model, with the same initial weights for every engine."""
+    """The notebook's model, with the same initial weights in every process."""
     keras.utils.set_random_seed(seed)
     model = build_model(MLPSpec(), style="functional", x_train=x_train)
     model.compile(
@@ -76,126 +87,129 @@ def seed_model(x_train: np.ndarray, seed: int, steps_per_execution: int = 1) -> 
     return model
 
 
-def epoch_runners(args, train, validation) -> dict:
-    """Engine name -> (model, function that trains it for one given epoch)."""
-    runners = {}
-    engines = args.engines.split(",")
+class EpochTimer(keras.callbacks.Callback):
+    """Seconds from each epoch's begin to its end (training and validation)."""
 
-    def fit_runner(model):
-        def run(epoch):
-            model.fit(
-                *train,
-                batch_size=args.batch_size,
-                epochs=epoch + 1,
-                initial_epoch=epoch,
-                validation_data=validation,
-                verbose=0,
-            )
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+        self._started = 0.0
 
-        return model, run
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
 
-    if "fit" in engines:
-        runners["keras fit"] = fit_runner(seed_model(train[0], args.seed))
-    if "fit_spe" in engines:
-        for steps in map(int, args.steps_per_execution.split(",")):
-            model = seed_model(train[0], args.seed, steps)
-            runners[f"keras fit spe={steps}"] = fit_runner(model)
-    if "compiled" in engines:
-        model = seed_model(train[0], args.seed)
-
-        def run_compiled(epoch):
-            fit_compiled(
-                model,
-                *train,
-                epochs=epoch + 1,
-                initial_epoch=epoch,
-                batch_size=args.batch_size,
-                validation_data=validation,
-                seed=args.seed,
-            )
-
-        runners["compiled"] = (model, run_compiled)
-    return runners
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
 
 
-def benchmark(args) -> list[dict]:
-    """Train every engine epoch by epoch in turn; time each epoch; then test accuracy."""
+def run_variant(args, name: str) -> dict:
+    """Train one variant for args.epochs epochs in this process; its timings and test accuracy."""
     data = load_dataset("fashion", data_dir=args.data_dir, download=False)
-    split = int(len(data.x_train) * 0.9)  # fit's validation_split=0.1: the last 10 %, unshuffled
-    train = data.x_train[:split], data.y_train[:split]
-    validation = data.x_train[split:], data.y_train[split:]
-    runners = epoch_runners(args, train, validation)
-    seconds = {name: [] for name in runners}
-    for epoch in range(args.epochs):
-        for name, (_, run) in runners.items():
-            start = time.perf_counter()
-            run(epoch)
-            seconds[name].append(time.perf_counter() - start)
-            print(f"epoch {epoch + 1}: {name}: {seconds[name][-1]:.2f} s", flush=True)
-    results = []
-    for name, (model, _) in runners.items():
-        _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)
-        results.append(
-            {
-                "engine": name,
-                "backend": keras.backend.backend(),
-                "first_epoch_seconds": seconds[name][0],
-                "seconds_per_epoch": statistics.median(seconds[name][1:]),
-                "epoch_seconds": seconds[name],
-                "test_accuracy": accuracy,
-            }
-        )
-    return results
+    x, y, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), VALIDATION_SPLIT
+    )
+    steps = int(name.split("=")[1]) if "spe=" in name else 1
+    model = seed_model(x, args.seed, steps)
+    timer = EpochTimer()
+    settings = {"epochs": args.epochs, "batch_size": args.batch_size,
+                "validation_data": (x_val, y_val), "callbacks": [timer]}  # fmt: skip
+    if name == COMPILED:
+        fit_compiled(model, x, y, seed=args.seed, **settings)
+    else:
+        model.fit(x, y, shuffle=True, verbose=0, **settings)
+    _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)
+    return {
+        "variant": name,
+        "first_epoch_seconds": timer.seconds[0],
+        "seconds_per_epoch": statistics.median(timer.seconds[1:]),
+        "epoch_seconds": timer.seconds,
+        "test_accuracy": accuracy,
+    }
 
 
-def tensorflow_results(args) -> list[dict]:
-    """TensorFlow's fit, timed by this script in a child process with KERAS_BACKEND=tensorflow."""
-    if importlib.util.find_spec("tensorflow") is None:
-        print("TensorFlow is not installed: its fit is not timed")
-        return []
-    output = Path(args.output).with_suffix(".tensorflow.json")
-    command = [sys.executable, __file__, "--engines", "fit", "--output", str(output)]
-    command += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
-    command += ["--seed", str(args.seed)] + (["--data-dir", args.data_dir] if args.data_dir else [])
-    subprocess.run(command, check=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"})
-    return json.loads(output.read_text())["results"]
+def run_child(args, name: str) -> dict:
+    """Run one variant in a fresh process; its result, with the load average around it."""
+    command = [sys.executable, __file__, "--variant", name, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size), "--seed", str(args.seed)]  # fmt: skip
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    load_before = os.getloadavg()[0]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    return result | {"load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
-def print_table(results: list[dict]) -> None:
-    """Seconds per epoch and ratios against default fit and the best steps_per_execution."""
-    jax_fits = [r for r in results if r["backend"] == "jax" and r["engine"].startswith("keras")]
-    default = [r["seconds_per_epoch"] for r in jax_fits if r["engine"] == "keras fit"]
-    tuned = [r["seconds_per_epoch"] for r in jax_fits if r["engine"] != "keras fit"]
-    baselines = {"vs fit": min(default, default=None), "vs best spe": min(tuned, default=None)}
-    table = Table(title="Seconds per epoch (median after the 1st, which includes compiling)")
-    for column in ("engine", "backend", "1st epoch s", "s / epoch", *baselines, "test acc"):
-        justify = "left" if column in ("engine", "backend") else "right"
-        table.add_column(column, justify=justify, no_wrap=True)
-    for r in results:
-        ratios = [
-            "-" if seconds is None else f"{seconds / r['seconds_per_epoch']:.2f}x"
-            for seconds in baselines.values()
-        ]
+def benchmark(args) -> dict[str, list[dict]]:
+    """Every variant once per round, each round in a rotated order; variant -> its rounds."""
+    names = variant_names(args)
+    rounds: dict[str, list[dict]] = {name: [] for name in names}
+    for number in range(args.rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            result = run_child(args, name)
+            rounds[name].append(result)
+            print(
+                f"round {number + 1}: {name}: {result['seconds_per_epoch']:.3f} s/epoch "
+                f"(load {result['load_before']:.1f})",
+                flush=True,
+            )
+    return rounds
+
+
+def summarize(rounds: dict[str, list[dict]]) -> list[dict]:
+    """Per variant, the median over rounds of each figure, and its ratios to the fit baselines."""
+    summary = []
+    for name, results in rounds.items():
+        row = {"variant": name}
+        for key in ("first_epoch_seconds", "seconds_per_epoch", "test_accuracy"):
+            row[key] = statistics.median(result[key] for result in results)
+        summary.append(row)
+    fit_seconds = next(row["seconds_per_epoch"] for row in summary if row["variant"] == FIT)
+    tuned = [row for row in summary if "spe=" in row["variant"]]
+    best = min(tuned, key=lambda row: row["seconds_per_epoch"], default=None)
+    for row in summary:
+        row["vs_fit"] = fit_seconds / row["seconds_per_epoch"]
+        row["vs_best_spe_fit"] = best and best["seconds_per_epoch"] / row["seconds_per_epoch"]
+        row["best_spe"] = row is best
+    return summary
+
+
+def print_table(summary: list[dict], rounds: int, load: tuple[float, float]) -> None:
+    """The README's table: first epoch, seconds per epoch, ratios, test accuracy."""
+    title = (
+        f"Notebook model, batch 16: medians of {rounds} rounds, a process per run "
+        f"(load average {load[0]:.1f} -> {load[1]:.1f})"
+    )
+    table = Table(title=title)
+    for column in ("variant", "1st epoch s", "s / epoch", "vs fit", "vs best-spe fit", "test acc"):
+        table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
+    for row in summary:
+        best = row["vs_best_spe_fit"]
         table.add_row(
-            r["engine"],
-            r["backend"],
-            f"{r['first_epoch_seconds']:.2f}",
-            f"{r['seconds_per_epoch']:.3f}",
-            *ratios,
-            f"{r['test_accuracy']:.4f}",
+            row["variant"] + (" (best spe)" if row["best_spe"] else ""),
+            f"{row['first_epoch_seconds']:.2f}",
+            f"{row['seconds_per_epoch']:.3f}",
+            f"{row['vs_fit']:.2f}x",
+            "-" if best is None else f"{best:.2f}x",
+            f"{row['test_accuracy']:.4f}",
         )
-    Console(width=110).print(table)  # wide enough for the whole table, also when piped
+    Console(width=120).print(table)  # wide enough for the whole table, also when piped
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    results = benchmark(args)
-    if args.tensorflow:
-        results += tensorflow_results(args)
-    report = {"machine": environment(), "arguments": vars(args), "results": results}
-    Path(args.output).write_text(json.dumps(report, indent=2))
+    if args.variant:
+        print(json.dumps(run_variant(args, args.variant)))
+        return
+    load_before = os.getloadavg()[0]
+    rounds = benchmark(args)
+    load = (load_before, os.getloadavg()[0])
+    summary = summarize(rounds)
+    report = {"machine": environment(), "arguments": vars(args), "load_average": load,
+              "summary": summary, "rounds": rounds}  # fmt: skip
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print(f"results written to {args.output}")
-    print_table(results)
+    print_table(summary, args.rounds, load)
 
 
 if __name__ == "__main__":
