@@ -12,7 +12,7 @@ from conftest import synthetic_dataset
 
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.training.compiled import chunked_batches, fit_compiled
+from fashion_mlp.training.compiled import chunked_batches, fit_compiled, scan_steps
 from fashion_mlp.training.seeding import epoch_order
 
 BATCH = 16
@@ -113,6 +113,25 @@ def test_each_epoch_covers_every_sample_once_in_its_chunks():
     assert {chunk.shape for chunk in chunks[:-1]} == {(3, BATCH)}  # 12 full steps in 4 chunks
     assert chunks[-1].shape == (1, 200 % BATCH)
     assert not np.array_equal(order, epoch_order(200, seed=1, epoch=5))
+
+
+def test_a_chunk_scan_feeds_each_batch_in_order_and_returns_the_last_logs():
+    """scan_steps gathers a chunk's rows at once; each step must still see its own batch."""
+    x = np.arange(12, dtype=np.float32) * 10
+    y = np.arange(12, dtype=np.int32)
+    batch_indices = np.array([[3, 1], [0, 7], [11, 5]], dtype=np.int32)
+
+    def step(state, batch):
+        rows, labels = batch
+        state = state + rows.sum()
+        return {"rows": rows, "labels": labels, "total": state}, state
+
+    state, logs = scan_steps(step, np.float32(1), x, y, batch_indices)
+
+    assert float(state) == 1 + 10 * batch_indices.sum()
+    np.testing.assert_array_equal(logs["rows"], x[[11, 5]])
+    np.testing.assert_array_equal(logs["labels"], [11, 5])
+    assert float(logs["total"]) == float(state)
 
 
 def test_chunking_reports_progress_without_changing_results():
