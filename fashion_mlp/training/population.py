@@ -169,14 +169,10 @@ def members_per_program_for(model: keras.Model, batch_size: int, free_bytes=None
 
 
 def member_bytes(model: keras.Model, batch_size: int) -> int:
-    """One member's estimated device memory: its state copies, a batch's activations and a
-    chunk's input rows (gathered before the chunk's scan; a chunk is under 2 x the target)."""
+    """One member's estimated device memory: its state copies and a batch's activations."""
     weights = sum(math.prod(weight.shape) for weight in model.weights)
     activations = sum(_output_size(layer) for layer in model.layers) + _input_size(model)
-    chunk_inputs = 2 * TARGET_STEPS_PER_CHUNK * batch_size * _input_size(model)
-    return 4 * (
-        STATE_COPIES * weights + ACTIVATION_COPIES * batch_size * activations + chunk_inputs
-    )
+    return 4 * (STATE_COPIES * weights + ACTIVATION_COPIES * batch_size * activations)
 
 
 def available_memory_bytes() -> int:
@@ -429,7 +425,7 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
         step_function = stateless_step(template, "train_step")
 
         def member(state, member_active, indices):
-            trained, logs = scan_steps(step_function, state, x, y, indices)
+            trained, logs = scan_steps(step_function, state, x, y, indices, gather_first=False)
             # A stopped member computes but keeps its state: one select per chunk, not per step.
             kept = jax.tree.map(lambda new, old: jnp.where(member_active, new, old), trained, state)
             return kept, logs
@@ -438,7 +434,9 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
 
     def test(state, x, y, batch_indices):
         step_function = stateless_step(template, "test_step")
-        return jax.vmap(lambda state: scan_steps(step_function, state, x, y, batch_indices))(state)
+        return jax.vmap(
+            lambda state: scan_steps(step_function, state, x, y, batch_indices, gather_first=False)
+        )(state)
 
     steps = _PopulationSteps(jax.jit(train), jax.jit(test))
     _STEPS_CACHE[key] = steps
