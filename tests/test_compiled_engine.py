@@ -115,10 +115,12 @@ def test_each_epoch_covers_every_sample_once_in_its_chunks():
     assert not np.array_equal(order, epoch_order(200, seed=1, epoch=5))
 
 
-def test_a_chunk_scan_feeds_each_batch_in_order_and_returns_the_last_logs():
-    """scan_steps gathers a chunk's rows at once; each step must still see its own batch."""
+@pytest.mark.parametrize("gather_first", [True, False])
+def test_a_chunk_scan_feeds_each_batch_in_order_and_returns_the_last_logs(gather_first):
+    """Gathered at once (one model) or step by step (populations), each step sees its batch."""
     x = np.arange(12, dtype=np.float32) * 10
     y = np.arange(12, dtype=np.int32)
+    x_device, y_device = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
     batch_indices = np.array([[3, 1], [0, 7], [11, 5]], dtype=np.int32)
 
     def step(state, batch):
@@ -126,7 +128,9 @@ def test_a_chunk_scan_feeds_each_batch_in_order_and_returns_the_last_logs():
         state = state + rows.sum()
         return {"rows": rows, "labels": labels, "total": state}, state
 
-    state, logs = scan_steps(step, np.float32(1), x, y, batch_indices)
+    state, logs = scan_steps(
+        step, np.float32(1), x_device, y_device, batch_indices, gather_first=gather_first
+    )
 
     assert float(state) == 1 + 10 * batch_indices.sum()
     np.testing.assert_array_equal(logs["rows"], x[[11, 5]])
