@@ -71,7 +71,9 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
     monkeypatch.undo()
     finished = {run: (run / "metrics.json").stat().st_mtime_ns for run in shown}
     on_ray = sweep_folder(tmp_path / "ray")
-    assert main(["sweep", "--resume", str(on_ray)]) == 0  # on Ray again: trials.json says so
+    monkeypatch.chdir(tmp_path / "ray")  # a relative sweep folder: Tune needs it absolute
+    resumed = str(on_ray.relative_to(tmp_path / "ray"))
+    assert main(["sweep", "--resume", resumed]) == 0  # on Ray again: trials.json says so
     assert {run: (run / "metrics.json").stat().st_mtime_ns for run in shown} == finished
 
     local = sweep_folder(tmp_path / "local")
@@ -95,7 +97,7 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
 
 @pytest.fixture
 def local_ray():  # a Ray this process joined already: the sweep uses it and leaves it running
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 

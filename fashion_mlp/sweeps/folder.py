@@ -29,11 +29,11 @@ class SweepDir:
     POPULATIONS = "populations"
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+        self.path = Path(path).absolute()  # the same folder from Ray's workers and Tune
 
     @classmethod
     def create(cls, sweeps_dir: str | os.PathLike, name: str) -> SweepDir:
-        return cls(RunDir.create(sweeps_dir, name).path.resolve())  # dated, unique names
+        return cls(RunDir.create(sweeps_dir, name).path)  # the same dated, unique names
 
     def read_spec(self) -> SweepSpec:
         if not (self.path / self.SPEC).is_file():

@@ -38,8 +38,10 @@ def run_sweep(
 def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) -> SweepResult:
     """Finish a killed sweep: finished trials are kept, the others trained (from checkpoints)."""
     folder = SweepDir(sweep_dir)
-    spec = folder.read_spec()
-    return _run(folder, spec, spec.trials(), folder.read_state(), on_event)
+    spec, state = folder.read_spec(), folder.read_state()
+    state["backend"] = LOCAL  # a Ray sweep resumed here goes on here next time too
+    folder.write_state(state)
+    return _run(folder, spec, spec.trials(), state, on_event)
 
 
 def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on_event):

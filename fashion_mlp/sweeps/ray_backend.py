@@ -121,7 +121,8 @@ def connected(settings: RayConfig):
         env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{0.9 * settings.gpus_per_trial:.3f}"
     try:
         ray.init(
-            address=settings.address, include_dashboard=False, log_to_driver=False,
+            address=settings.address or "local",  # "local": a new Ray, even where one runs
+            include_dashboard=False, log_to_driver=False,
             logging_level=logging.WARNING, runtime_env={"env_vars": env} if env else None,
         )  # fmt: skip
     except ConnectionError as error:
