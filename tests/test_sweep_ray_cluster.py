@@ -39,7 +39,7 @@ def test_populations_spread_over_two_nodes_and_a_killed_worker_is_retried(two_no
     })  # fmt: skip
     killed = []
 
-    def kill_first_worker(kind, **details):  # after population 0 reports its first epoch
+    def kill_first_worker(kind, **details):  # once population 0's first worker has started
         if kind == "population" and details["number"] == 0 and not killed:
             killed.append(details["node"])
             os.kill(details["pid"], signal.SIGKILL)

@@ -204,7 +204,7 @@ def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings:
 def population_trial(config: dict, sweep_dir: str, members: dict[int, list[int]]) -> None:
     """One Tune trial, on a worker: population config["population"] of the sweep, trained
     and finished by `train_runs` (continuing from its checkpoint after a retry); reports its
-    best validation accuracy after every epoch."""
+    best validation accuracy after every epoch (first, with no score, its node)."""
     folder = SweepDir(sweep_dir)
     spec, state = folder.read_spec(), folder.read_state()
     number = config["population"]
@@ -212,6 +212,8 @@ def population_trial(config: dict, sweep_dir: str, members: dict[int, list[int]]
     trials = [every_trial[index] for index in members[number]]
     runs = [RunDir(state["trials"][trial.index]["run"]) for trial in trials]
     node = ray.get_runtime_context().get_node_id()
+    tune.report({"epoch": 0, SCORE: 0.0, "node": node})  # where this attempt runs, first
+    # (Tune wants the score in every report; ASHA judges none before epoch 1)
 
     def report(epoch, logs):
         active, best = epoch_scores(logs)
@@ -241,8 +243,9 @@ class _Progress(tune.Callback):
             attempt.pid = result.get("pid")
             self.emit("population", number=trial.config["population"], members=len(attempt.runs),
                       node=result["node"], pid=attempt.pid, retry=trial.num_failures)  # fmt: skip
-        attempt.epoch = result["epoch"]
-        self.emit("epoch", member_epochs=result["member_epochs"], best=result[SCORE])
+        if result["epoch"]:  # an epoch's report, not the first one (the node)
+            attempt.epoch = result["epoch"]
+            self.emit("epoch", member_epochs=result["member_epochs"], best=result[SCORE])
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         attempt = self.attempts[trial.config["population"]]
