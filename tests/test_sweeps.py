@@ -52,6 +52,17 @@ def test_bad_sweeps_are_errors_that_name_the_problem():
         parse_seeds("a-b")
 
 
+def test_a_sweep_on_a_preset_without_validation_split_asks_for_one():
+    best_seeds = {"preset": "best", "axes": {"training.seed": [0, 1]}}
+    with pytest.raises(ConfigError, match="ranks its trials by validation.*--validation-split 0.1"):
+        sweep_spec(best_seeds).trials()
+    args = build_parser().parse_args(
+        ["sweep", "--preset", "best", "--seeds", "0-1", "--validation-split", "0.1"]
+    )
+    trials = sweep_spec(sweep_table(args)).trials()
+    assert [trial.config.training.validation_split for trial in trials] == [0.1, 0.1]
+
+
 def test_flags_with_several_values_become_axes():
     args = build_parser().parse_args(
         ["sweep", "--preset", "smoke", "--learning-rate", "0.003", "0.01", "--seeds", "0-2",

@@ -36,7 +36,9 @@ AXIS_FLAGS = (
     ("--train-limit", "data.train_limit", int, "training images used (0 = all)"),
     ("--test-limit", "data.test_limit", int, "test images used (0 = all)"),
     ("--early-stopping", "training.early_stopping_patience", int, "patience (-1 = off)"),
-)
+    ("--validation-split", "training.validation_split", float,
+     "fractions held out for validation, which ranks the trials (0 is refused)"),
+)  # fmt: skip
 
 # flag, RayConfig field, value type, help (each flag's default: RayConfig's, or the resumed sweep's)
 RAY_FLAGS = (

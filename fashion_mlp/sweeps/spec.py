@@ -132,6 +132,13 @@ class SweepSpec:
         except ConfigError as error:
             shown = ", ".join(f"{key} = {value!r}" for key, value in settings.items())
             raise ConfigError(f"sweep trial {index} ({shown}): {error}") from None
+        if config.training.validation_split == 0:
+            raise ConfigError(
+                f"sweep trial {index}: validation_split = 0 holds out no validation split, but a "
+                "sweep ranks its trials by validation accuracy (presets fast and best train on "
+                "all training images); pass --validation-split 0.1 or set "
+                "training.validation_split in the sweep file's [base]"
+            )
         return Trial(index, settings, config)
 
     def to_toml(self) -> str:
