@@ -35,6 +35,12 @@ RECIPES = {  # name -> flags; every recipe keeps the notebook's validation split
     "wide_flip_shift_ema_30": f"{WIDE} --epochs 30 --flip --shift 1 --ema 0.999",
     "wide_12": f"{WIDE} --epochs 12",
     "wide_flip_12": f"{WIDE} --epochs 12 --flip",
+    "wide_ema_40": f"{WIDE} --epochs 40 --ema 0.999",
+    "wide_b256_40": f"{WIDE} --epochs 40 --batch-size 256 --learning-rate 3e-3",
+    "wide_indrop_40": f"{WIDE} --epochs 40 --input-dropout 0.1",
+    "wide_d02_flip_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip",
+    "wide_indrop2_40": f"{WIDE} --epochs 40 --input-dropout 0.2",
+    "wide_d02_flip_indrop_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip --input-dropout 0.1",
 }
 
 
