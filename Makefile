@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-PYTEST_ARGS ?= -n 2
+# --dist loadgroup: tests marked xdist_group share a worker (and so their module's costly
+# fixtures: a trained run, a server, a browser); the others spread over the workers.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: run test setup data lint
 
