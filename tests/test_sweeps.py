@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
+import subprocess
 
 import pytest
 from conftest import synthetic_dataset, write_idx_dataset
@@ -130,6 +132,35 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     report = (sweep_dir / "report.html").read_text(encoding="utf-8")
     assert "ranked by <b>validation</b> accuracy" in report and "data:image/png" in report
     assert (sweep_dir / "axis-optimizer.learning_rate.png").is_file()
+
+
+def test_a_population_whose_run_another_process_holds_is_not_trained_alongside(
+    data_folder, tmp_path, monkeypatch, capsys
+):
+    import fashion_mlp.sweeps.populations as local
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "train_population", killed)
+    assert main(sweep_args(data_folder, tmp_path)) == 130  # runs created, nothing trained
+    monkeypatch.undo()
+    (sweep_dir,) = (tmp_path / "sweeps").iterdir()
+    held = RunDir(json.loads((sweep_dir / "trials.json").read_text())["trials"][0]["run"])
+    lingering = subprocess.Popen(["sleep", "60"])  # e.g. a worker of the killed sweep
+    try:
+        owner = {"pid": lingering.pid, "host": socket.gethostname(), "since": "now"}
+        (held.path / held.LOCK).write_text(json.dumps(owner))
+        before = sorted(path.name for path in held.path.iterdir())
+        assert main(["sweep", "--resume", str(sweep_dir)]) == 2
+        assert f"in use by process {lingering.pid}" in capsys.readouterr().err
+        assert sorted(path.name for path in held.path.iterdir()) == before
+        assert not (sweep_dir / "populations").exists()  # the population was not trained
+    finally:
+        lingering.kill()
+        lingering.wait()
+    assert main(["sweep", "--resume", str(sweep_dir)]) == 0  # its owner gone: the lock is stale
+    assert {row["status"] for row in list_runs(tmp_path / "runs")} == {"finished"}
 
 
 def _recording(function, sizes):

@@ -4,6 +4,7 @@ every backend (the local backend calls it in its own process, each Ray trial on 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import numpy as np
 
@@ -35,12 +36,22 @@ def train_runs(
     stopped_early: dict | None = None,
 ) -> list[dict]:
     """Train population `number` (these trials, continuing from its checkpoint if there is
-    one) and finish each trial's run folder; returns each run's metrics.
+    one) and finish each trial's run folder; returns each run's metrics. Every run is locked
+    meanwhile, so a second process (a resumed sweep while a worker of the killed one lingers)
+    gets an error naming the holder instead of training the same population alongside.
 
     stopped_early: {"by": scheduler, "epoch": N} for a population a scheduler stopped after
     epoch N: nothing more is trained, its runs are finished from the checkpoint with their
     partial history, and metrics.json says so under "stopped_early".
     """
+    with ExitStack() as locks:
+        for run in runs:
+            locks.enter_context(run.lock())
+        return _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end,
+                                  stopped_early)  # fmt: skip
+
+
+def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, stopped_early):
     training = trials[0].config.training
     models = []
     for trial, run in zip(trials, runs, strict=True):

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +34,7 @@ try:
 except ImportError as error:  # the optional extra is not installed
     raise ConfigError(RAY_MISSING) from error
 
-from fashion_mlp.runs import RunDir
+from fashion_mlp.runs import RunDir, process_alive
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.local import Event, emit_start, emit_trial
@@ -43,6 +44,7 @@ from fashion_mlp.sweeps.spec import SweepSpec, Trial
 
 SCORE = "score"  # what each trial reports per epoch and ASHA compares: best member's val acc
 TUNE_FOLDER = "ray"  # Tune's experiment state and trial logs, inside the sweep folder
+WORKER_EXIT_SECONDS = 30  # how long an interrupted driver waits for its killed workers to end
 
 
 def run_sweep_on_ray(
@@ -198,7 +200,27 @@ def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings:
             callbacks=[_Progress(attempts, emit, folder, state)], verbose=0,
         ),
     )  # fmt: skip
-    tuner.fit()
+    try:
+        tuner.fit()
+    except BaseException:  # Ctrl-C or a driver error: no worker may train on unseen
+        stop_local_workers(attempts)
+        raise
+
+
+def stop_local_workers(attempts: dict[int, Attempt]) -> None:
+    """Kill the workers of unfinished populations on this machine and wait until they are gone,
+    so that none writes into the sweep after the driver returns (one can outlive
+    `ray.shutdown()` by seconds and race a resumed sweep). Workers on other nodes end when Ray
+    sees the driver leave; their run locks keep a resumed sweep from training alongside."""
+    here = ray.get_runtime_context().get_node_id()
+    pids = [attempt.pid for attempt in attempts.values()
+            if attempt.pid and not attempt.completed and attempt.nodes[-1:] == [here]]  # fmt: skip
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + WORKER_EXIT_SECONDS
+    while any(process_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def population_trial(config: dict, sweep_dir: str, members: dict[int, list[int]]) -> None:
