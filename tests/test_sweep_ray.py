@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import sys
 
 import pytest
@@ -16,7 +18,7 @@ from conftest import synthetic_dataset, write_idx_dataset
 from fashion_mlp.cli import main
 from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings
-from fashion_mlp.errors import ConfigError
+from fashion_mlp.errors import ConfigError, RunError
 from fashion_mlp.runs import RunDir, process_alive
 from fashion_mlp.sweeps import ray_backend
 from fashion_mlp.sweeps.backends import RayConfig
@@ -104,6 +106,47 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
     assert state["backend"]["name"] == "ray"
     assert all(entry["ray"]["failures"] == 0 and entry["ray"]["nodes"]
                for entry in state["trials"])  # fmt: skip
+
+
+def test_a_population_that_fails_every_try_is_an_error_and_resumes_from_its_checkpoint(
+    data_folder, tmp_path
+):
+    spec = sweep_spec({
+        "preset": "smoke", "axes": {"training.seed": [0, 1]},  # one population of two members
+        "base": {"data": {"name": str(data_folder), "train_limit": 0, "test_limit": 0},
+                 "training": {"epochs": 4}},
+    })  # fmt: skip
+    workers, epochs = [], []
+
+    def kill_after_its_first_epoch(kind, **details):  # its checkpoint is saved by then
+        if kind == "population":
+            workers.append(details["pid"])
+        elif kind == "epoch":
+            epochs.append(details["member_epochs"])
+            if len(epochs) == 1:
+                os.kill(workers[-1], signal.SIGKILL)
+
+    no_retry = RayConfig(max_failures=0)
+    with pytest.raises(RunError, match=r"1 population\(s\) did not finish.*sweep --resume"):
+        ray_backend.run_sweep_on_ray(spec, tmp_path / "sweeps", tmp_path / "runs", no_retry,
+                                     on_event=kill_after_its_first_epoch)  # fmt: skip
+    folder = sweep_folder(tmp_path)
+    state = json.loads((folder / "trials.json").read_text(encoding="utf-8"))
+    assert [entry["ray"]["failures"] for entry in state["trials"]] == [1, 1]
+    assert not any(RunDir(entry["run"]).is_finished for entry in state["trials"])
+
+    resumed_epochs = []
+
+    def count_epochs(kind, **details):
+        if kind == "epoch":
+            resumed_epochs.append(details["member_epochs"])
+
+    result = ray_backend.resume_sweep_on_ray(folder, RayConfig(), on_event=count_epochs)
+    assert len(result.rows) == 2
+    assert 0 < len(resumed_epochs) < 4  # it went on from its checkpoint, not from epoch 0
+    for entry in state["trials"]:
+        run = RunDir(entry["run"])
+        assert run.is_finished and len(run.read_history()["loss"]) == 4
 
 
 @pytest.fixture
