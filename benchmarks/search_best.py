@@ -41,6 +41,9 @@ RECIPES = {  # name -> flags; every recipe keeps the notebook's validation split
     "wide_d02_flip_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip",
     "wide_indrop2_40": f"{WIDE} --epochs 40 --input-dropout 0.2",
     "wide_d02_flip_indrop_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip --input-dropout 0.1",
+    "wide_d02_flip_wd05_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip --weight-decay 0.05",
+    "wide_d03_flip_40": f"{WIDE} --epochs 40 --flip",
+    "wide_d02_flip_bn_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip --batch-norm",
 }
 
 
