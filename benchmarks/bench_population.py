@@ -4,9 +4,11 @@ Run by hand: `python benchmarks/bench_population.py` (a few minutes on 2 cores).
 trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16,
 the last 10 % for validation) on the full training set, in its own process: the single-model
 compiled engine one member at a time, then populations of K = 1, 8, 32, 128 members (seeds
-0..K-1). The first call (compilation and one epoch) is reported apart; the rate is model-epochs
-per second over the timed epochs, and peak memory is the process's VmHWM. Prints a table last
-and writes the results as JSON.
+0..K-1), each trained as the library splits it by default (on a CPU, programs of at most 4
+members per core, in turn); "K/P" trains K members in programs of P (e.g. 32/32: one program).
+The first call (compilation and one epoch) is reported apart; the rate is model-epochs per
+second over the timed epochs, and peak memory is the process's VmHWM. Prints a table last and
+writes the results as JSON. JAX's devices: one per core, as the package sets on import.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
 
 # isort: split
+import jax
 import keras
 from rich.console import Console
 from rich.table import Table
@@ -31,14 +34,16 @@ from fashion_mlp.experiment import environment
 from fashion_mlp.models import build_model
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import fit_compiled
-from fashion_mlp.training.population import train_population
+from fashion_mlp.training.population import members_per_program_for, train_population
 
 VALIDATION_SPLIT = 0.1  # the notebook's
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,8,32,128", help="population sizes (1,8,32,128)")
+    parser.add_argument(
+        "--sizes", default="1,8,32,32/32,128", help="population sizes, K or K/P (1,8,32,32/32,128)"
+    )
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per variant (1)")
     parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")
     parser.add_argument(
@@ -87,17 +92,23 @@ def run_single(args, data) -> dict:
     return {"members": 1, "first_call_s": first, "seconds": time.perf_counter() - started}
 
 
-def run_population(args, data, size: int) -> dict:
-    """A population of `size`: a first call (compiles, one epoch), then the timed epochs."""
+def run_population(args, data, variant: str) -> dict:
+    """A population "K" (programs as the library splits it) or "K/P" (programs of P): a first
+    call (compiles, one epoch), then the timed epochs."""
+    size, _, per_program = variant.partition("/")
+    size = int(size)
     models = notebook_models(data, size)
+    per_program = int(per_program or members_per_program_for(models[0], args.batch_size))
     settings = {"seeds": range(size), "batch_size": args.batch_size,
-                "validation_split": VALIDATION_SPLIT, "members_per_program": size}  # fmt: skip
+                "validation_split": VALIDATION_SPLIT,
+                "members_per_program": per_program}  # fmt: skip
     started = time.perf_counter()
     train_population(models, data, epochs=1, **settings)
     first = time.perf_counter() - started
     started = time.perf_counter()
     train_population(models, data, epochs=args.epochs, **settings)
-    return {"members": size, "first_call_s": first, "seconds": time.perf_counter() - started}
+    return {"members": size, "per_program": min(size, per_program), "first_call_s": first,
+            "seconds": time.perf_counter() - started, "devices": len(jax.devices())}  # fmt: skip
 
 
 def peak_memory_mb() -> float:
@@ -113,7 +124,7 @@ def child(args) -> None:
     if args.variant == "single":
         result = run_single(args, data)
     else:
-        result = run_population(args, data, int(args.variant))
+        result = run_population(args, data, args.variant)
     result |= {"variant": args.variant, "peak_mb": peak_memory_mb()}
     result["model_epochs_per_s"] = result["members"] * args.epochs / result["seconds"]
     print(json.dumps(result))
@@ -137,13 +148,15 @@ def main(argv=None) -> None:
     Path(args.output).write_text(
         json.dumps({"environment": environment(), "results": results}, indent=2) + "\n"
     )
-    table = Table(title=f"Populations, notebook model, batch {args.batch_size}, full data")
+    devices = results[-1].get("devices", 1)
+    table = Table(title=f"Populations, notebook model, batch {args.batch_size}, full data, "
+                  f"{devices} JAX device(s)")  # fmt: skip
     for header in ("variant", "first call s", "s / epoch", "model-epochs / s",
                    "vs one at a time", "peak MB"):  # fmt: skip
         table.add_column(header, justify="right" if header != "variant" else "left")
     for result in results:
         name = "single engine, one at a time" if result["variant"] == "single" else (
-            f"population K = {result['members']}"
+            f"population K = {result['members']}, {result['per_program']} per program"
         )  # fmt: skip
         table.add_row(
             name, f"{result['first_call_s']:.2f}", f"{result['seconds'] / args.epochs:.2f}",

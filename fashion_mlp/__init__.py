@@ -1,16 +1,18 @@
 """fashion-mlp: the course notebook "The Multilayer Perceptron" as real software.
 
 Importing the package selects Keras's JAX backend unless `KERAS_BACKEND` (or Keras's config
-file) already chose one. The public API is imported lazily so that `fashion-mlp --help` is fast.
+file) already chose one, and gives JAX one CPU device per core (for populations). The public
+API is imported lazily so that `fashion-mlp --help` is fast.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from fashion_mlp.backend import select_default_backend
+from fashion_mlp.backend import select_default_backend, use_cpu_cores_as_devices
 
 select_default_backend()
+use_cpu_cores_as_devices()
 
 __version__ = "0.1.0"
 

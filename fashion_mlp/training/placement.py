@@ -1,0 +1,44 @@
+"""Where a population's arrays live. On a CPU with several JAX devices (fashion_mlp.backend
+gives JAX one per core), the member axis is split over them, so that every core trains its share
+of the members in parallel: each member's step is too small for XLA to spread over cores
+itself. The data is copied to each of those devices; an accelerator keeps everything on one.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
+
+MEMBER_AXIS = "members"
+
+
+def member_device_count(members: int, devices: list) -> int:
+    """How many of `devices` share `members` members: the most CPU devices that split them
+    evenly (1 on an accelerator, where one device already runs them all at once)."""
+    if devices[0].platform != "cpu":
+        return 1
+    return max(count for count in range(1, len(devices) + 1) if members % count == 0)
+
+
+class MemberPlacement:
+    """Puts a population's arrays on its devices: per-member arrays (leading member axis)
+    split over them, shared arrays (data, validation batches) copied to each."""
+
+    def __init__(self, members: int, devices: list | None = None):
+        devices = list(devices or jax.devices())
+        self.devices = tuple(devices[: member_device_count(members, devices)])
+        if len(self.devices) == 1:
+            self._split = self._whole = SingleDeviceSharding(self.devices[0])
+        else:
+            mesh = Mesh(np.array(self.devices), (MEMBER_AXIS,))
+            self._split = NamedSharding(mesh, PartitionSpec(MEMBER_AXIS))
+            self._whole = NamedSharding(mesh, PartitionSpec())
+
+    def split(self, tree):
+        """Per-member arrays, their member axis spread over the devices."""
+        return jax.device_put(tree, self._split)
+
+    def whole(self, tree):
+        """Arrays every member reads, complete on each device."""
+        return jax.device_put(tree, self._whole)
