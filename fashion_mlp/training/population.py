@@ -127,8 +127,9 @@ def train_population(
             per member; -1 = off.
         restore_best_weights: a member ends with its best epoch's weights (with early stopping).
         members_per_program: most members trained in one program; None = as many as memory
-            allows, on a CPU at most 4 per core (`members_per_program_for`). A larger population is split and trained in turn;
-            one that exhausts device memory is halved and retried.
+            allows, on a CPU at most 4 per core (`members_per_program_for`). A larger
+            population is split and trained in turn; one that exhausts device memory is
+            halved and retried.
         checkpoint_dir: folder for the after-epoch checkpoint (None = no checkpoint).
         on_epoch_end: called as on_epoch_end(epoch, logs) with one dict per member (None for a
             member that had already stopped).
