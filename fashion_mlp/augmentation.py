@@ -58,3 +58,17 @@ class RandomShiftFlip(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "shift": self.shift, "flip": self.flip, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="fashion_mlp")
+class MirrorImages(keras.layers.Layer):
+    """Every image (n, rows, columns[, channels]) mirrored left-right, in training and at
+    inference alike: the second view of an ensemble that averages each image with its mirror."""
+
+    COLUMNS = 2  # the axis of the columns, after the batch and the rows
+
+    def call(self, inputs):
+        return keras.ops.flip(inputs, axis=self.COLUMNS)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

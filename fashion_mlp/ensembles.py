@@ -3,7 +3,8 @@
 The members (each run's own model.keras) sit inside one functional model whose output is the
 mean of their class probabilities, so the ensemble loads with `safe_mode` and `evaluate`,
 `predict`, `Predictor` and `report` treat it as any run. Its metrics.json names its members
-with their own validation and test accuracies.
+with their own validation and test accuracies. With `mirror`, each member also sees the image
+mirrored left-right and the mean runs over both views (for members trained with mirrors).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from fashion_mlp.augmentation import MirrorImages
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import RunResult, environment, model_summary
 from fashion_mlp.inference.evaluate import provenance_dict
@@ -32,17 +34,26 @@ from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import integer_labels, load_run_data, split_validation
 
 
-def ensemble_model(members: Sequence[keras.Model], name: str = "ensemble") -> keras.Model:
+def ensemble_model(
+    members: Sequence[keras.Model], name: str = "ensemble", mirror: bool = False
+) -> keras.Model:
     """One functional model averaging the members' class probabilities.
 
     Each member is wrapped as `member_<i>` (so members with the same name can sit side by
-    side); a member with logit outputs gets a softmax first. Built from Keras layers only, so
-    it saves and loads with safe_mode.
+    side); a member with logit outputs gets a softmax first. With `mirror`, the average also
+    takes each member's probabilities for the left-right mirrored image. Built from Keras and
+    registered layers only, so it saves and loads with safe_mode.
     """
     if len(members) < 2:
         raise RunError(f"an ensemble needs at least 2 members, got {len(members)}")
     shape = model_input_shape(members[0])
+    if mirror and len(shape) < 2:
+        raise RunError(
+            f"mirroring needs members that take images (rows, columns), not inputs of shape "
+            f"{shape}; build the ensemble without --mirror"
+        )
     inputs = keras.Input(shape=shape, name="pixels")
+    views = [inputs, MirrorImages(name="mirrored")(inputs)] if mirror else [inputs]
     outputs = []
     for index, member in enumerate(members):
         if model_input_shape(member) != shape:
@@ -55,15 +66,19 @@ def ensemble_model(members: Sequence[keras.Model], name: str = "ensemble") -> ke
         if output_kind(member, probabilities.shape[-1]) == "logits":
             probabilities = keras.layers.Softmax()(probabilities)
         wrapped = keras.Model(member_inputs, probabilities, name=f"member_{index}")
-        outputs.append(wrapped(inputs))
+        outputs += [wrapped(view) for view in views]
     return keras.Model(inputs, keras.layers.Average(name="mean_probability")(outputs), name=name)
 
 
 def build_ensemble(
-    run_dirs: Sequence[str | os.PathLike], runs_dir: str | os.PathLike = "runs", name=None
+    run_dirs: Sequence[str | os.PathLike],
+    runs_dir: str | os.PathLike = "runs",
+    name=None,
+    mirror: bool = False,
 ) -> RunResult:
-    """An ensemble run of finished runs: one model.keras averaging them, evaluated on the
-    members' test set and validation split, in a new run folder under runs_dir.
+    """An ensemble run of finished runs: one model.keras averaging them (and, with `mirror`,
+    their predictions of the mirrored images), evaluated on the members' test set and
+    validation split, in a new run folder under runs_dir.
 
     The members must share a data set and validation split (their configs' [data] and
     validation_split), so the ensemble is scored where they were.
@@ -92,7 +107,7 @@ def build_ensemble(
         _member_row(run, Predictor(model, class_names), data, x_val, y_val)
         for run, model in zip(runs, members, strict=True)
     ]
-    model = ensemble_model(members)
+    model = ensemble_model(members, mirror=mirror)
     predictor = Predictor(model, class_names)
     metrics = classification_metrics(data.y_test, predictor.predict_proba(data.x_test), class_names)
     name = name or f"ensemble-{len(runs)}"
@@ -100,6 +115,7 @@ def build_ensemble(
         "validation": _scores(predictor, x_val, y_val),
         "ensemble": {
             "members": member_rows,
+            "mirror": mirror,
             "mean_member_test_accuracy": float(np.mean([r["test_accuracy"] for r in member_rows])),
             "mean_member_val_accuracy": _mean([r["val_accuracy"] for r in member_rows]),
         },

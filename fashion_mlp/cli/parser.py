@@ -258,5 +258,10 @@ def add_ensemble_command(commands) -> argparse.ArgumentParser:
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN",
                         help="two or more finished runs on the same data")  # fmt: skip
     parser.add_argument("--name", help="name of the ensemble run (default: ensemble-<count>)")
+    parser.add_argument(
+        "--mirror", action="store_true",
+        help="also average each member's prediction of the left-right mirrored image (pays "
+        "for members trained with --flip; twice the inference)",
+    )  # fmt: skip
     add_runs_dir_argument(parser)
     return parser

@@ -10,7 +10,7 @@ from fashion_mlp.ensembles import build_ensemble
 
 def run(args: argparse.Namespace) -> int:
     out = console()
-    result = build_ensemble(args.runs, args.runs_dir, name=args.name)
+    result = build_ensemble(args.runs, args.runs_dir, name=args.name, mirror=args.mirror)
     metrics = result.metrics
     ensemble = metrics["ensemble"]
     members = compact_table(title="Members")
