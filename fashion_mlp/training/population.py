@@ -55,7 +55,8 @@ from fashion_mlp.training.seeding import epoch_order
 DEFAULTS = TrainingConfig()
 MAX_MEMBERS_PER_PROGRAM = 128  # beyond this a population is split: compile time grows, no gain
 CPU_MEMBERS_PER_DEVICE = 4  # per core; with more, the members' state leaves the core's cache
-# (2 cores, notebook model: 8 members train 2.4x faster than one at a time, 32 at once 1.9x)
+# (2 cores, notebook model, K = 32: programs of 8 train 2.8x faster than one member at a time,
+# one program of 32 2.4x; README)
 MEMORY_FRACTION = 0.5  # share of the free device memory one population plans to use
 STATE_COPIES = 8  # per member: weights, 2 optimizer slots, gradients, new state, best, 2 spare
 ACTIVATION_COPIES = 4  # per member and sample: activations, their gradients, gathered input
