@@ -293,5 +293,7 @@ def environment() -> dict:
     if keras.backend.backend() == "jax":
         import jax
 
-        info |= {"jax": jax.__version__, "device": str(jax.devices()[0].platform)}
+        devices = jax.devices()  # populations split their members over several CPU devices
+        info |= {"jax": jax.__version__, "device": str(devices[0].platform),
+                 "jax_devices": len(devices)}  # fmt: skip
     return info

@@ -101,6 +101,8 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
             assert float(row[column]) == pytest.approx(float(expected[column]), abs=1e-5)
         ray_run = on_ray.parent.parent / "runs" / row["run"]
         assert RunDir(ray_run).is_finished
+        environment = RunDir(ray_run).read_metrics()["environment"]
+        assert environment["jax_devices"] == 1  # one JAX CPU device per CPU Ray gave the trial
         assert files(ray_run) == files(local.parent.parent / "runs" / expected["run"])
     state = json.loads((on_ray / "trials.json").read_text(encoding="utf-8"))
     assert state["backend"]["name"] == "ray"

@@ -118,14 +118,15 @@ def connected(settings: RayConfig):
     if ray.is_initialized():
         yield
         return
-    env = {}
+    # a population's members split over as many JAX CPU devices as the cores Ray gives it
+    env = {"JAX_NUM_CPU_DEVICES": str(max(1, int(settings.cpus_per_trial)))}
     if 0 < settings.gpus_per_trial < 1:  # JAX would take 75 % of the GPU in each population
         env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{0.9 * settings.gpus_per_trial:.3f}"
     try:
         ray.init(
             address=settings.address or "local",  # "local": a new Ray, even where one runs
             include_dashboard=False, log_to_driver=False,
-            logging_level=logging.WARNING, runtime_env={"env_vars": env} if env else None,
+            logging_level=logging.WARNING, runtime_env={"env_vars": env},
         )  # fmt: skip
     except ConnectionError as error:
         raise ConfigError(
