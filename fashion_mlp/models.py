@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+import fashion_mlp.losses  # noqa: F401  (registers the losses saved models may name)
 from fashion_mlp.augmentation import RandomShiftFlip
 from fashion_mlp.config import STYLES, MLPSpec, ModelConfig
 from fashion_mlp.datasets import Dataset

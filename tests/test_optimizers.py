@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -127,6 +130,25 @@ def test_label_smoothing_gives_the_smoothed_cross_entropy(small_data):
     expected = -(targets * np.log(probabilities)).sum(axis=1).mean()
     assert smoothed_loss != pytest.approx(plain_loss)
     assert smoothed_loss == pytest.approx(expected, rel=1e-4)
+
+
+LOAD_IN_A_FRESH_PROCESS = """
+import sys
+from fashion_mlp.models import load_saved_model
+print(load_saved_model(__import__("pathlib").Path(sys.argv[1])).loss.get_config()["label_smoothing"])
+"""
+
+
+def test_a_model_saved_with_the_smoothed_loss_loads_where_no_training_code_was_imported(
+    small_data, tmp_path
+):  # as in `fashion-mlp predict` of a `best` run, which once failed on the unknown loss
+    model = compile_model(tiny_model(small_data), label_smoothing=0.1)
+    model.save(tmp_path / "model.keras")
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path / "model.keras")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert float(loaded.stdout) == pytest.approx(0.1)
 
 
 def test_smoothed_loss_survives_a_safe_mode_round_trip(small_data, tmp_path):

@@ -13,43 +13,12 @@ import numpy as np
 
 from fashion_mlp.config import OptimizerConfig, optimizer_config
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
 from fashion_mlp.models import classify_outputs, probe_outputs
 
 ONE_CYCLE_WARMUP_FRACTION = 0.3  # Smith's one-cycle rises for ~30 % of training
 ONE_CYCLE_START_DIVISOR = 25.0  # ...from lr / 25 (fast.ai's div_factor)
 ONE_CYCLE_FINAL_FRACTION = 1e-4  # ...and anneals to lr * 1e-4 (lr / 25 / 1e4 in fast.ai)
-
-
-@keras.saving.register_keras_serializable(package="fashion_mlp")
-class SparseCategoricalCrossentropyWithSmoothing(keras.losses.Loss):
-    """Cross-entropy on integer labels with label smoothing (Keras's sparse loss has none).
-
-    The labels become one-hot vectors of the output's width, then Keras's categorical
-    cross-entropy applies the smoothing: targets 1 - s + s/K and s/K for K classes.
-    """
-
-    def __init__(
-        self,
-        label_smoothing: float = 0.1,
-        from_logits: bool = False,
-        name: str = "sparse_categorical_crossentropy_smoothed",
-        **kwargs,
-    ):
-        super().__init__(name=name, **kwargs)
-        self.label_smoothing = label_smoothing
-        self.from_logits = from_logits
-
-    def call(self, y_true, y_pred):
-        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-        one_hot = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
-        return keras.losses.categorical_crossentropy(
-            one_hot, y_pred, from_logits=self.from_logits, label_smoothing=self.label_smoothing
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(label_smoothing=self.label_smoothing, from_logits=self.from_logits)
-        return config
 
 
 def compile_model(
