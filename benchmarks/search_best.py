@@ -5,6 +5,9 @@ split minus its last 10 % (the validation split, as Keras holds it out); the tab
 last epoch's validation accuracy and never reads the test set. Run by hand (minutes each):
 
     python benchmarks/search_best.py --recipes wide,wide_shift,wide_flip_shift --output search.json
+
+`--mirrored RUN...` instead scores finished search runs on their validation split alone and
+averaged with each image's mirror (what `ensemble --mirror` does), to see if mirroring pays.
 """
 
 from __future__ import annotations
@@ -80,13 +83,49 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return columns
 
 
+def mirrored_validation(run_dir: Path) -> dict:
+    """A finished run's validation accuracy, alone and averaged with the mirrored images'."""
+    import numpy as np
+
+    from fashion_mlp.models import load_saved_model
+    from fashion_mlp.runs import RunDir
+    from fashion_mlp.subsets import integer_labels, load_run_data, split_validation
+
+    run = RunDir(run_dir)
+    config = run.read_config()
+    data = load_run_data(config.data)
+    _, _, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), config.training.validation_split
+    )
+    model = load_saved_model(run.model_path)
+    plain = model.predict(x_val, batch_size=2000, verbose=0)
+    mirrored = model.predict(x_val[:, :, ::-1], batch_size=2000, verbose=0)
+    return {
+        "run": run.name,
+        "val_accuracy": float(np.mean(plain.argmax(axis=1) == y_val)),
+        "val_accuracy_mirror_averaged": float(np.mean((plain + mirrored).argmax(axis=1) == y_val)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated names")
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default: 0)")
     parser.add_argument("--runs-dir", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--output", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument(
+        "--mirrored", nargs="+", type=Path, metavar="RUN",
+        help="score these finished runs with mirror averaging; train nothing",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.mirrored:
+        print("| run | val acc | mirror-averaged | gain |\n|---|---|---|---|")
+        for run_dir in args.mirrored:
+            row = mirrored_validation(run_dir)
+            gain = row["val_accuracy_mirror_averaged"] - row["val_accuracy"]
+            print(f"| {row['run']} | {row['val_accuracy']:.4f} | "
+                  f"{row['val_accuracy_mirror_averaged']:.4f} | {gain:+.4f} |")  # fmt: skip
+        return
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="search-"))
     rows = []
     for name in args.recipes.split(","):
