@@ -211,15 +211,14 @@ class _DeviceData:
         self.num_train = len(x_train)
         self.host = (x_train, y_train, x_val, y_val)
         self.placed: dict[tuple, tuple] = {}  # devices -> (x, y, validation or None)
-        self.x = self.y = self.validation = None
 
-    def place(self, placement: MemberPlacement) -> None:
-        """Make x, y and validation the copies on `placement`'s devices."""
+    def on(self, placement: MemberPlacement) -> tuple:
+        """(x, y, validation or None) on `placement`'s devices, copied there the first time."""
         if placement.devices not in self.placed:
             x_train, y_train, x_val, y_val = self.host
             validation = None if x_val is None else placement.whole((x_val, y_val))
             self.placed[placement.devices] = (*placement.whole((x_train, y_train)), validation)
-        self.x, self.y, self.validation = self.placed[placement.devices]
+        return self.placed[placement.devices]
 
 
 def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end):
@@ -253,7 +252,7 @@ class _Population:
         self.folder = None if folder is None else Path(folder)
         self.template = models[0]
         self.placement = MemberPlacement(len(models))
-        arrays.place(self.placement)
+        self.x, self.y, self.validation = arrays.on(self.placement)
         for model in models:
             build_for_training(model, arrays.host[0][:1], arrays.host[1][:1])
         self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
@@ -305,14 +304,14 @@ class _Population:
         self._seed_random_layers(epoch)
         chunks = self._chunks(epoch)
         state = (*self.state, self.fresh_metrics)
+        placed_active = self.placement.split(active)
         for indices in chunks:
             state, chunk_logs = self.steps.train_chunk(
-                state, self.placement.split(active), self.arrays.x, self.arrays.y,
-                self.placement.split(indices),
-            )  # fmt: skip
+                state, placed_active, self.x, self.y, self.placement.split(indices)
+            )
         self.state = [list(part) for part in state[:3]]
         logs = _member_logs(chunk_logs)
-        if self.arrays.validation is not None:
+        if self.validation is not None:
             val_logs = self._validate()
             for member_logs, member_val in zip(logs, val_logs, strict=True):
                 member_logs |= {f"val_{name}": value for name, value in member_val.items()}
@@ -344,7 +343,7 @@ class _Population:
         return [np.stack(parts) for parts in zip(*per_member, strict=True)]
 
     def _validate(self) -> list[dict[str, float]]:
-        x_val, y_val = self.arrays.validation
+        x_val, y_val = self.validation
         order = np.arange(len(x_val), dtype=np.int32)
         state = (self.state[0], self.state[1], self.fresh_metrics)
         for indices in chunked_batches(order, self.settings.batch_size, 1):
@@ -366,7 +365,7 @@ class _Population:
     def _early_stopping(self, index: int, epoch: int, logs: dict) -> None:
         if self.settings.patience < 0:
             return
-        monitor = "val_loss" if self.arrays.validation is not None else "loss"
+        monitor = "val_loss" if self.validation is not None else "loss"
         if self.stops[index].update(epoch, float(logs[monitor]), self.settings.patience):
             for part in (0, 1):
                 self.best[part] = [
