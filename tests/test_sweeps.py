@@ -19,6 +19,7 @@ from fashion_mlp.cli.sweep_options import sweep_table
 from fashion_mlp.config import build_config
 from fashion_mlp.errors import ConfigError, RunError
 from fashion_mlp.runs import RunDir, list_runs
+from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.grouping import group_trials, population_key
 from fashion_mlp.sweeps.spec import parse_seeds, read_sweep_file, sweep_spec
 
@@ -117,6 +118,7 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     assert main(sweep_args(data_folder, tmp_path)) == 130
     (sweep_dir,) = (tmp_path / "sweeps").iterdir()
     assert "fashion-mlp sweep --resume" in capsys.readouterr().out
+    assert list((sweep_dir / "populations").iterdir())  # the unfinished population's checkpoint
     monkeypatch.setattr(local, "finish_run", finish)
     trained = []
     monkeypatch.setattr(local, "train_population", _recording(local.train_population, trained))
@@ -133,6 +135,15 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     report = (sweep_dir / "report.html").read_text(encoding="utf-8")
     assert "ranked by <b>validation</b> accuracy" in report and "data:image/png" in report
     assert (sweep_dir / "axis-optimizer.learning_rate.png").is_file()
+    # every run finished: no checkpoint is kept (the killed member set's one included)
+    assert not list((sweep_dir / "populations").iterdir())
+
+    folder = SweepDir(sweep_dir)
+    trials, state = folder.read_spec().trials(), folder.read_state()
+    runs = [RunDir(state["trials"][trial.index]["run"]) for trial in trials]
+    trained.clear()  # a retry of a finished population (a worker lost after finishing it)
+    metrics = local.train_runs(folder, 0, trials, runs, None, folder.read_spec())
+    assert trained == [] and metrics == [run.read_metrics() for run in runs]
 
 
 def test_a_population_whose_run_another_process_holds_is_not_trained_alongside(

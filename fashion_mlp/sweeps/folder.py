@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 from fashion_mlp.config import read_toml
@@ -55,6 +56,12 @@ class SweepDir:
         members = "-".join(str(trial.index) for trial in trials)
         digest = hashlib.sha256(members.encode()).hexdigest()[:10]
         return self.path / self.POPULATIONS / f"{number}-{digest}"
+
+    def remove_checkpoints(self, number: int) -> None:
+        """Delete every checkpoint of population `number` (one per member set it trained
+        with): called once all its runs are finished, which need none of them again."""
+        for checkpoint in (self.path / self.POPULATIONS).glob(f"{number}-*"):
+            shutil.rmtree(checkpoint, ignore_errors=True)
 
 
 def new_sweep(

@@ -36,7 +36,9 @@ def train_runs(
     stopped_early: dict | None = None,
 ) -> list[dict]:
     """Train population `number` (these trials, continuing from its checkpoint if there is
-    one) and finish each trial's run folder; returns each run's metrics. Every run is locked
+    one) and finish each trial's run folder; returns each run's metrics. The population's
+    checkpoints are deleted once its runs are finished (a retry then trains nothing and
+    returns the metrics as they are). Every run is locked
     meanwhile, so a second process (a resumed sweep while a worker of the killed one lingers)
     gets an error naming the holder instead of training the same population alongside.
 
@@ -47,8 +49,11 @@ def train_runs(
     with ExitStack() as locks:
         for run in runs:
             locks.enter_context(run.lock())
-        return _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end,
-                                  stopped_early)  # fmt: skip
+        if not all(run.is_finished for run in runs):  # else: a retry after they were finished
+            _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end,
+                               stopped_early)  # fmt: skip
+        folder.remove_checkpoints(number)  # a population's checkpoints can reach gigabytes
+        return [run.read_metrics() for run in runs]
 
 
 def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, stopped_early):
@@ -68,7 +73,6 @@ def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, s
         members_per_program=spec.sweep.members_per_population or None,
         checkpoint_dir=folder.checkpoint_dir(number, trials), on_epoch_end=on_epoch_end,
     )  # fmt: skip
-    results = []
     for trial, model, run, history in zip(trials, models, runs, histories, strict=True):
         metrics = finish_run(run, model, data, trial.config, history, figures=False)
         metrics |= {
@@ -80,8 +84,6 @@ def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, s
             metrics["stopped_early"] = stopped_early | {"of": training.epochs}
         run.write_metrics(metrics)
         write_run_page(run)
-        results.append(metrics)
-    return results
 
 
 def epoch_scores(logs: list[dict | None]) -> tuple[int, float | None]:
