@@ -3,7 +3,7 @@
 Run by hand: `python benchmarks/bench_population.py` (a few minutes on 2 cores). Every variant
 trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16,
 the last 10 % for validation) on the full training set, in its own process: the single-model
-compiled engine one member at a time, then populations of K = 1, 8, 32, 128 members (seeds
+compiled engine one member at a time, then populations of K = 1, 5, 8, 32, 128 members (seeds
 0..K-1), each trained as the library splits it by default (on a CPU, programs of at most 4
 members per core, in turn); "K/P" trains K members in programs of P (e.g. 32/32: one program).
 The first call (compilation and one epoch) is reported apart; the rate is model-epochs per
@@ -42,7 +42,9 @@ VALIDATION_SPLIT = 0.1  # the notebook's
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes", default="1,8,32,32/32,128", help="population sizes, K or K/P (1,8,32,32/32,128)"
+        "--sizes",
+        default="1,5,8,32,32/32,128",
+        help="population sizes, K or K/P (1,5,8,32,32/32,128)",
     )
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per variant (1)")
     parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")

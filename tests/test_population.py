@@ -15,7 +15,7 @@ from conftest import synthetic_dataset
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.training import fit
-from fashion_mlp.training.placement import MemberPlacement, member_device_count
+from fashion_mlp.training.placement import MemberPlacement, member_device_count, padded_size
 from fashion_mlp.training.population import (
     CPU_MEMBERS_PER_DEVICE,
     MemberStop,
@@ -117,6 +117,32 @@ def test_a_killed_population_resumes_exactly_and_split_programs_agree(tmp_path):
     assert int(resumed[0].optimizer.iterations) == int(expected[0].optimizer.iterations)
 
 
+def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
+    """Three members on two or more CPU devices train in four slots (one a padding copy, never
+    kept); its checkpoint holds the three real members only."""
+    if jax.devices()[0].platform == "cpu" and len(jax.devices()) >= 2:
+        assert padded_size(3, 8, jax.devices()) == 4  # so padding is what this test runs
+    seeds = [1, 2, 3]
+
+    def kill_after_first_epoch(epoch, logs):
+        assert len(logs) == 3  # the callback never sees the padding
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    settings = {"seeds": seeds, "epochs": 2, "batch_size": BATCH, "validation_split": SPLIT,
+                "members_per_program": 8, "checkpoint_dir": tmp_path}  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        train_population([small_model(seed) for seed in seeds], DATA,
+                         on_epoch_end=kill_after_first_epoch, **settings)  # fmt: skip
+    with np.load(tmp_path / "state.npz") as arrays:
+        assert all(len(arrays[name]) == 3 for name in arrays.files)
+    models = [small_model(seed) for seed in seeds]
+    histories = train_population(models, DATA, **settings)
+    assert len(histories) == 3
+    for model, history, seed in zip(models, histories, seeds, strict=True):
+        assert_same(model, history, *alone(seed, 0.01, epochs=2))
+
+
 def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
     with pytest.raises(ConfigError, match="member 1 differs from member 0 in its architecture"):
         train_population(
@@ -142,6 +168,13 @@ def test_members_are_split_evenly_over_cpu_devices_only():
     assert member_device_count(6, [cpu] * 4) == 3  # the most devices that split 6 evenly
     assert member_device_count(5, [cpu] * 2) == 1
     assert member_device_count(8, [gpu] * 2) == 1  # an accelerator runs them all at once
+    assert padded_size(5, 8, [cpu] * 2) == 6  # 3 per core, not 5 on one core
+    assert padded_size(7, 16, [cpu] * 4) == 8
+    assert padded_size(6, 16, [cpu] * 4) == 6  # 2 per device on 3 devices: no gain from 8
+    assert padded_size(3, 32, [cpu] * 8) == 3  # one per device on 3 devices already
+    assert padded_size(1, 8, [cpu] * 2) == 1
+    assert padded_size(3, 3, [cpu] * 2) == 3  # 4 would exceed the 3 asked for
+    assert padded_size(5, 8, [gpu] * 2) == 5
 
 
 @pytest.mark.skipif(len(jax.devices()) < 2, reason="needs two JAX devices (two CPU cores)")

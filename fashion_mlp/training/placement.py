@@ -6,6 +6,8 @@ itself. The data is copied to each of those devices; an accelerator keeps everyt
 
 from __future__ import annotations
 
+import math
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
@@ -19,6 +21,19 @@ def member_device_count(members: int, devices: list) -> int:
     if devices[0].platform != "cpu":
         return 1
     return max(count for count in range(1, len(devices) + 1) if members % count == 0)
+
+
+def padded_size(members: int, most: int, devices: list) -> int:
+    """How many member slots a program of `members` gets: on CPU devices, the next multiple of
+    the device count when that spreads the members over more cores (5 members on 2 cores: 6
+    slots, 3 per core, instead of 5 on one core) and stays within `most`. The extra slots
+    train copies of a member that are never kept: time on an idle core, nothing else."""
+    count = len(devices)
+    padded = math.ceil(members / count) * count
+    per_device_unpadded = members / member_device_count(members, devices)
+    if devices[0].platform != "cpu" or padded > most or padded // count >= per_device_unpadded:
+        return members
+    return padded
 
 
 class MemberPlacement:

@@ -4,8 +4,9 @@ The compiled engine's state (trainable, non-trainable, optimizer and metric vari
 leading member axis, and `jax.vmap` maps Keras's own stateless `train_step`/`test_step` over it
 inside the same `lax.scan`s as compiled.py. The data is put on the device once and shared; each
 member gathers its own batches by index. On a CPU with one JAX device per core, the member axis
-is split over the cores (placement.py). Members may differ in their initial weights, their
-seed (shuffle order and dropout masks) and a constant learning rate (an optimizer variable);
+is split over the cores, padded with never-kept copies of a member where it would not split
+evenly (placement.py). Members may differ in their initial weights, their seed (shuffle order
+and dropout masks) and a constant learning rate (an optimizer variable);
 everything else that is a Python constant in the compiled step (architecture, dropout rate,
 momentum, weight decay, label smoothing, a schedule) must match, so a sweep over those makes
 one population per value (`population_key` in fashion_mlp/sweeps says which).
@@ -49,7 +50,7 @@ from fashion_mlp.training.keras_internals import (
     seed_state_variables,
     stateless_step,
 )
-from fashion_mlp.training.placement import MemberPlacement
+from fashion_mlp.training.placement import MemberPlacement, padded_size
 from fashion_mlp.training.seeding import epoch_order
 
 DEFAULTS = TrainingConfig()
@@ -161,7 +162,7 @@ def train_population(
         folder = _part_folder(checkpoint_dir, number, len(groups))
         histories += _train_or_halve(
             [models[i] for i in group], [seeds[i] for i in group], arrays, settings, folder,
-            _offset_callback(on_epoch_end, int(group[0]), len(models)),
+            _offset_callback(on_epoch_end, int(group[0]), len(models)), limit,
         )  # fmt: skip
     return histories
 
@@ -221,10 +222,11 @@ class _DeviceData:
         return self.placed[placement.devices]
 
 
-def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end):
-    """Train one population; if it exhausts device memory, train each half in turn instead."""
+def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end, most):
+    """Train one population (at most `most` members with padding); if it exhausts device
+    memory, train each half in turn instead."""
     try:
-        return _Population(models, seeds, arrays, settings, folder).train(on_epoch_end)
+        return _Population(models, seeds, arrays, settings, folder, most).train(on_epoch_end)
     except Exception as error:  # XLA raises its runtime error; the host raises MemoryError
         if len(models) == 1 or not _is_out_of_memory(error):
             raise
@@ -236,29 +238,36 @@ def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end):
         stacklevel=2,
     )
     first = _train_or_halve(
-        models[:half], seeds[:half], arrays, settings, _sub(folder, "a"), on_epoch_end
+        models[:half], seeds[:half], arrays, settings, _sub(folder, "a"), on_epoch_end, half
     )
     return first + _train_or_halve(
         models[half:], seeds[half:], arrays, settings, _sub(folder, "b"),
-        _offset_callback(on_epoch_end, half, None),
+        _offset_callback(on_epoch_end, half, None), half,
     )  # fmt: skip
 
 
 class _Population:
-    """One program's members: their stacked state, the epoch loop and the checkpoint."""
+    """One program's members: their stacked state, the epoch loop and the checkpoint.
 
-    def __init__(self, models, seeds, arrays: _DeviceData, settings: _Settings, folder):
+    On CPU devices the member axis may be padded (placement.padded_size) with copies of the
+    last member, inactive from the start: they compute, but their state, logs and checkpoint
+    rows are never kept, so nothing outside this class sees them.
+    """
+
+    def __init__(self, models, seeds, arrays: _DeviceData, settings: _Settings, folder, most):
         self.models, self.seeds, self.arrays, self.settings = models, seeds, arrays, settings
         self.folder = None if folder is None else Path(folder)
         self.template = models[0]
-        self.placement = MemberPlacement(len(models))
+        self.padding = padded_size(len(models), most, jax.devices()) - len(models)
+        self.member_seeds = seeds + seeds[-1:] * self.padding  # padding copies the last member
+        self.placement = MemberPlacement(len(models) + self.padding)
         self.x, self.y, self.validation = arrays.on(self.placement)
         for model in models:
             build_for_training(model, arrays.host[0][:1], arrays.host[1][:1])
         self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
         self.template.reset_metrics()
         metrics = [variable.value for variable in self.template.metrics_variables]
-        self.fresh_metrics = self.placement.split([jnp.stack([value] * len(models))
+        self.fresh_metrics = self.placement.split([jnp.stack([value] * len(self.member_seeds))
                                                    for value in metrics])  # fmt: skip
         seed_variables = {id(variable) for variable in seed_state_variables(self.template)}
         self.seed_slots = [
@@ -272,9 +281,10 @@ class _Population:
         self.steps = _population_steps(self.template)
 
     def _initial_state(self) -> list[list]:
+        members = self.models + self.models[-1:] * self.padding
         return self.placement.split([
             [jnp.stack(values) for values in zip(*per_model, strict=True)]
-            for per_model in zip(*(_model_state(model) for model in self.models), strict=True)
+            for per_model in zip(*(_model_state(model) for model in members), strict=True)
         ])  # fmt: skip
 
     def _weights(self) -> list[list]:
@@ -282,7 +292,9 @@ class _Population:
 
     @property
     def active(self) -> np.ndarray:
-        return np.array([stop.stopped_epoch is None for stop in self.stops])
+        """Which member slots train this epoch (padding never does)."""
+        training = [stop.stopped_epoch is None for stop in self.stops]
+        return np.array(training + [False] * self.padding)
 
     def train(self, on_epoch_end) -> list[dict[str, list[float]]]:
         self._load_checkpoint()
@@ -310,14 +322,14 @@ class _Population:
                 state, placed_active, self.x, self.y, self.placement.split(indices)
             )
         self.state = [list(part) for part in state[:3]]
-        logs = _member_logs(chunk_logs)
+        logs = _member_logs(chunk_logs)[: len(self.models)]
         if self.validation is not None:
-            val_logs = self._validate()
+            val_logs = self._validate()[: len(self.models)]
             for member_logs, member_val in zip(logs, val_logs, strict=True):
                 member_logs |= {f"val_{name}": value for name, value in member_val.items()}
         seconds = (time.perf_counter() - started) / active.sum()
         shown: list[dict | None] = []
-        for index, member_logs in enumerate(logs):
+        for index, member_logs in enumerate(logs):  # the real members only
             if not active[index]:
                 shown.append(None)
                 continue
@@ -338,7 +350,7 @@ class _Population:
             chunked_batches(
                 epoch_order(self.arrays.num_train, seed, epoch), self.settings.batch_size, chunks
             )
-            for seed in self.seeds
+            for seed in self.member_seeds
         ]
         return [np.stack(parts) for parts in zip(*per_member, strict=True)]
 
@@ -358,7 +370,7 @@ class _Population:
             dtype = self.state[1][slot].dtype
             seeds = [
                 [np.random.default_rng([seed, epoch, position]).integers(2**31), 0]
-                for seed in self.seeds
+                for seed in self.member_seeds
             ]
             self.state[1][slot] = self.placement.split(np.array(seeds, dtype=dtype))
 
@@ -399,8 +411,8 @@ class _Population:
             ("optimizer", self.state[2]), ("best_trainable", self.best[0]),
             ("best_non_trainable", self.best[1]),
         ):  # fmt: skip
-            for position, value in enumerate(values):
-                arrays[f"{name}_{position}"] = np.asarray(value)
+            for position, value in enumerate(values):  # without padding: any core count resumes
+                arrays[f"{name}_{position}"] = np.asarray(value)[: len(self.models)]
         with atomic_path(self.folder / CHECKPOINT_ARRAYS) as temporary:
             np.savez(temporary, **arrays)  # the name ends in .npz, so savez adds nothing
         state = {
@@ -421,9 +433,10 @@ class _Population:
         with np.load(self.folder / CHECKPOINT_ARRAYS, allow_pickle=False) as arrays:
 
             def read(name, count):
-                return self.placement.split(
-                    [arrays[f"{name}_{position}"] for position in range(count)]
-                )
+                return self.placement.split([
+                    _pad_rows(arrays[f"{name}_{position}"][: len(self.models)], self.padding)
+                    for position in range(count)
+                ])  # fmt: skip
 
             self.state = [read(name, len(values)) for name, values in
                           zip(("trainable", "non_trainable", "optimizer"), self.state,
@@ -485,6 +498,11 @@ def _member_logs(chunk_logs: dict) -> list[dict[str, float]]:
     count = len(next(iter(arrays.values())))
     return [{name: float(values[index]) for name, values in arrays.items()} for index in
             range(count)]  # fmt: skip
+
+
+def _pad_rows(values: np.ndarray, padding: int) -> np.ndarray:
+    """`values` with `padding` copies of its last row (member) appended."""
+    return np.concatenate([values, np.repeat(values[-1:], padding, axis=0)])
 
 
 def _is_out_of_memory(error: Exception) -> bool:
