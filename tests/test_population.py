@@ -157,6 +157,10 @@ def test_members_per_program_follows_memory():
     one = member_bytes(model, BATCH)
     assert members_per_program_for(model, BATCH, free_bytes=10 * one) == 5  # half the memory
     assert members_per_program_for(model, BATCH, free_bytes=one // 10) == 1
+    copies = len(jax.devices()) if jax.devices()[0].platform == "cpu" else 1
+    data = 7 * one  # each CPU device holds a copy of the data
+    free = 10 * one + copies * data
+    assert members_per_program_for(model, BATCH, free_bytes=free, data_bytes=data) == 5
     devices = jax.devices()
     most = CPU_MEMBERS_PER_DEVICE * len(devices) if devices[0].platform == "cpu" else 128
     assert members_per_program_for(model, BATCH, free_bytes=10**15) == most  # cache, not memory

@@ -155,7 +155,9 @@ def train_population(
         epochs, batch_size, early_stopping_patience, restore_best_weights, chunks_per_epoch
     )
     arrays = _DeviceData(x_train, y_train, x_val, y_val)
-    limit = members_per_program or members_per_program_for(models[0], batch_size)
+    limit = members_per_program or members_per_program_for(
+        models[0], batch_size, data_bytes=arrays.host_bytes
+    )
     groups = np.array_split(np.arange(len(models)), math.ceil(len(models) / limit))
     histories: list[dict[str, list[float]]] = []
     for number, group in enumerate(groups):
@@ -167,13 +169,17 @@ def train_population(
     return histories
 
 
-def members_per_program_for(model: keras.Model, batch_size: int, free_bytes=None) -> int:
+def members_per_program_for(
+    model: keras.Model, batch_size: int, free_bytes=None, data_bytes: int = 0
+) -> int:
     """How many members of `model`'s kind one program trains: MEMORY_FRACTION of the free
-    device memory over one member's estimated need, at most MAX_MEMBERS_PER_PROGRAM, and on
+    device memory, less the data's copies (`data_bytes` on each CPU device: they share the
+    host's memory), over one member's estimated need, at most MAX_MEMBERS_PER_PROGRAM, and on
     a CPU at most CPU_MEMBERS_PER_DEVICE per CPU device (core)."""
-    free = available_memory_bytes() if free_bytes is None else free_bytes
-    fitting = int(free * MEMORY_FRACTION // member_bytes(model, batch_size))
     devices = jax.devices()
+    copies = len(devices) if devices[0].platform == "cpu" else 1
+    free = available_memory_bytes() if free_bytes is None else free_bytes
+    fitting = int((free - copies * data_bytes) * MEMORY_FRACTION // member_bytes(model, batch_size))
     most = MAX_MEMBERS_PER_PROGRAM
     if devices[0].platform == "cpu":
         most = min(most, CPU_MEMBERS_PER_DEVICE * len(devices))
@@ -212,6 +218,7 @@ class _DeviceData:
         self.num_train = len(x_train)
         self.host = (x_train, y_train, x_val, y_val)
         self.placed: dict[tuple, tuple] = {}  # devices -> (x, y, validation or None)
+        self.host_bytes = sum(array.nbytes for array in self.host if array is not None)
 
     def on(self, placement: MemberPlacement) -> tuple:
         """(x, y, validation or None) on `placement`'s devices, copied there the first time."""
