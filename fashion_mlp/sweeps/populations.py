@@ -38,9 +38,9 @@ def train_runs(
     """Train population `number` (these trials, continuing from its checkpoint if there is
     one) and finish each trial's run folder; returns each run's metrics. The population's
     checkpoints are deleted once its runs are finished (a retry then trains nothing and
-    returns the metrics as they are). Every run is locked
-    meanwhile, so a second process (a resumed sweep while a worker of the killed one lingers)
-    gets an error naming the holder instead of training the same population alongside.
+    returns the metrics as they are). Every run is locked meanwhile, so a second process (a
+    resumed sweep while a worker of the killed one lingers) gets an error naming the holder
+    instead of training the same population alongside.
 
     stopped_early: {"by": scheduler, "epoch": N} for a population a scheduler stopped after
     epoch N: nothing more is trained, its runs are finished from the checkpoint with their
