@@ -1,20 +1,23 @@
 """Populations: models trained per second by K-member populations against one at a time.
 
-Run by hand: `python benchmarks/bench_population.py` (a few minutes on 2 cores). Every variant
+Run by hand: `python benchmarks/bench_population.py` (about 15 minutes on 2 cores). Every variant
 trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16,
 the last 10 % for validation) on the full training set, in its own process: the single-model
 compiled engine one member at a time, then populations of K = 1, 5, 8, 32, 128 members (seeds
 0..K-1), each trained as the library splits it by default (on a CPU, programs of at most 4
 members per core, in turn); "K/P" trains K members in programs of P (e.g. 32/32: one program).
 The first call (compilation and one epoch) is reported apart; the rate is model-epochs per
-second over the timed epochs, and peak memory is the process's VmHWM. Prints a table last and
-writes the results as JSON. JAX's devices: one per core, as the package sets on import.
+second over the timed epochs, and peak memory is the process's VmHWM. Every variant runs once
+per round, the rounds interleaved in a rotated order, and each figure is the median over the
+rounds: single runs vary by a third between processes on a shared machine. Prints a table last
+and writes every round as JSON. JAX's devices: one per core, as the package sets on import.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +37,7 @@ from fashion_mlp.experiment import environment
 from fashion_mlp.models import build_model
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import fit_compiled
+from fashion_mlp.training.placement import padded_size
 from fashion_mlp.training.population import members_per_program_for, train_population
 
 VALIDATION_SPLIT = 0.1  # the notebook's
@@ -47,6 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="population sizes, K or K/P (1,5,8,32,32/32,128)",
     )
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per variant (1)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of every variant; medians (3)"
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")
     parser.add_argument(
         "--data-dir", default=None, help="folder of the IDX files (default: search)"
@@ -110,7 +117,8 @@ def run_population(args, data, variant: str) -> dict:
     started = time.perf_counter()
     train_population(models, data, epochs=args.epochs, **settings)
     return {"members": size, "per_program": min(size, per_program), "first_call_s": first,
-            "seconds": time.perf_counter() - started, "devices": len(jax.devices())}  # fmt: skip
+            "seconds": time.perf_counter() - started, "devices": len(jax.devices()),
+            "slots": padded_size(min(size, per_program), per_program, jax.devices())}  # fmt: skip
 
 
 def peak_memory_mb() -> float:
@@ -132,40 +140,60 @@ def child(args) -> None:
     print(json.dumps(result))
 
 
+def run_child(args, variant: str) -> dict:
+    """One variant in a fresh process: its result."""
+    command = [sys.executable, __file__, "--variant", variant, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size)]  # fmt: skip
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def median_result(rounds: list[dict], epochs: int) -> dict:
+    """A variant's rounds as one result: the median of each timing and of peak memory."""
+    result = dict(rounds[0])
+    for key in ("first_call_s", "seconds", "peak_mb"):
+        result[key] = statistics.median(round_[key] for round_ in rounds)
+    result["model_epochs_per_s"] = result["members"] * epochs / result["seconds"]
+    return result
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.variant:
         child(args)
         return
-    results = []
-    for variant in ["single", *args.sizes.split(",")]:
-        command = [sys.executable, __file__, "--variant", variant, "--epochs", str(args.epochs),
-                   "--batch-size", str(args.batch_size)]  # fmt: skip
-        if args.data_dir:
-            command += ["--data-dir", args.data_dir]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
-        print(f"{variant}: {results[-1]['model_epochs_per_s']:.2f} model-epochs/s", flush=True)
+    variants = ["single", *args.sizes.split(",")]
+    rounds: dict[str, list[dict]] = {variant: [] for variant in variants}
+    for number in range(args.rounds):  # rotated, interleaved: a busy spell slows all alike
+        shift = number % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            rounds[variant].append(run_child(args, variant))
+            rate = rounds[variant][-1]["model_epochs_per_s"]
+            print(f"round {number + 1}: {variant}: {rate:.2f} model-epochs/s", flush=True)
+    results = [median_result(rounds[variant], args.epochs) for variant in variants]
     single = results[0]["model_epochs_per_s"]
     Path(args.output).write_text(
-        json.dumps({"environment": environment(), "results": results}, indent=2) + "\n"
+        json.dumps({"environment": environment(), "rounds": rounds}, indent=2) + "\n"
     )
     devices = results[-1].get("devices", 1)
     table = Table(title=f"Populations, notebook model, batch {args.batch_size}, full data, "
-                  f"{devices} JAX device(s)")  # fmt: skip
+                  f"{devices} JAX device(s), medians of {args.rounds} rounds")  # fmt: skip
     for header in ("variant", "first call s", "s / epoch", "model-epochs / s",
                    "vs one at a time", "peak MB"):  # fmt: skip
         table.add_column(header, justify="right" if header != "variant" else "left")
     for result in results:
         name = "single engine, one at a time" if result["variant"] == "single" else (
             f"population K = {result['members']}, {result['per_program']} per program"
+            + (f" (padded to {result['slots']})" if result["slots"] > result["per_program"] else "")
         )  # fmt: skip
         table.add_row(
             name, f"{result['first_call_s']:.2f}", f"{result['seconds'] / args.epochs:.2f}",
             f"{result['model_epochs_per_s']:.2f}",
             f"{result['model_epochs_per_s'] / single:.2f}x", f"{result['peak_mb']:.0f}",
         )  # fmt: skip
-    Console(width=120).print(table)
+    Console(width=132).print(table)
 
 
 if __name__ == "__main__":
