@@ -110,6 +110,9 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
 
     def killed_after_two(*args, **kwargs):  # the kill lands while runs are being finished
         if len(calls) == 2:
+            # finished runs are released at once: a SIGKILL now would leave them no stale lock
+            locked = [(run.path / run.LOCK).exists() for run in (*calls, args[0])]
+            assert locked == [False, False, True]
             raise KeyboardInterrupt
         calls.append(args[0])
         return finish(*args, **kwargs)

@@ -38,25 +38,30 @@ def train_runs(
     """Train population `number` (these trials, continuing from its checkpoint if there is
     one) and finish each trial's run folder; returns each run's metrics. The population's
     checkpoints are deleted once its runs are finished (a retry then trains nothing and
-    returns the metrics as they are). Every run is locked meanwhile, so a second process (a
-    resumed sweep while a worker of the killed one lingers) gets an error naming the holder
-    instead of training the same population alongside.
+    returns the metrics as they are). Every run is locked until it is finished, so a second
+    process (a resumed sweep while a worker of the killed one lingers) gets an error naming
+    the holder instead of training the same population alongside; a worker killed later
+    leaves no lock on its finished runs.
 
     stopped_early: {"by": scheduler, "epoch": N} for a population a scheduler stopped after
     epoch N: nothing more is trained, its runs are finished from the checkpoint with their
     partial history, and metrics.json says so under "stopped_early".
     """
-    with ExitStack() as locks:
-        for run in runs:
-            locks.enter_context(run.lock())
+    with ExitStack() as every_lock:
+        locks = [every_lock.enter_context(ExitStack()) for _ in runs]
+        for run, lock in zip(runs, locks, strict=True):
+            lock.enter_context(run.lock())
         if not all(run.is_finished for run in runs):  # else: a retry after they were finished
-            _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end,
+            _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch_end,
                                stopped_early)  # fmt: skip
-        folder.remove_checkpoints(number)  # a population's checkpoints can reach gigabytes
-        return [run.read_metrics() for run in runs]
+    folder.remove_checkpoints(number)  # a population's checkpoints can reach gigabytes
+    return [run.read_metrics() for run in runs]
 
 
-def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, stopped_early):
+def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch_end,
+                       stopped_early):  # fmt: skip
+    """Train the population, then finish each run and release its lock (`locks`: one
+    ExitStack holding each run's)."""
     training = trials[0].config.training
     models = []
     for trial, run in zip(trials, runs, strict=True):
@@ -73,7 +78,8 @@ def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, s
         members_per_program=spec.sweep.members_per_population or None,
         checkpoint_dir=folder.checkpoint_dir(number, trials), on_epoch_end=on_epoch_end,
     )  # fmt: skip
-    for trial, model, run, history in zip(trials, models, runs, histories, strict=True):
+    for trial, model, run, lock, history in zip(trials, models, runs, locks, histories,
+                                                strict=True):  # fmt: skip
         metrics = finish_run(run, model, data, trial.config, history, figures=False)
         metrics |= {
             "engine": "population",
@@ -84,6 +90,7 @@ def _train_locked_runs(folder, number, trials, runs, data, spec, on_epoch_end, s
             metrics["stopped_early"] = stopped_early | {"of": training.epochs}
         run.write_metrics(metrics)
         write_run_page(run)
+        lock.close()
 
 
 def epoch_scores(logs: list[dict | None]) -> tuple[int, float | None]:
