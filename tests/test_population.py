@@ -143,6 +143,26 @@ def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
         assert_same(model, history, *alone(seed, 0.01, epochs=2))
 
 
+def test_members_with_their_own_weight_decay_match_each_trained_alone():
+    def adamw_model(seed, weight_decay):
+        model = small_model(seed)
+        model.compile(optimizer=keras.optimizers.AdamW(0.01, weight_decay=weight_decay),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+        return model
+
+    decays = [0.0, 0.5]  # strong enough to move the weights far apart within 2 epochs
+    models = [adamw_model(3, decay) for decay in decays]
+    histories = train_population(models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH,
+                                 validation_split=SPLIT)  # fmt: skip
+    for model, history, decay in zip(models, histories, decays, strict=True):
+        reference = adamw_model(3, decay)
+        expected = fit(reference, DATA, epochs=2, batch_size=BATCH, validation_split=SPLIT,
+                       seed=3, engine="compiled")  # fmt: skip
+        assert_same(model, history, reference, expected.history)
+    first, second = (model.get_weights()[0] for model in models)
+    assert np.abs(first - second).max() > 1e-3  # the decays made a difference
+
+
 def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
     with pytest.raises(ConfigError, match="member 1 differs from member 0 in its architecture"):
         train_population(

@@ -87,6 +87,10 @@ def test_seeds_and_constant_learning_rates_share_a_population_other_settings_spl
     cosine = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.1}})
     other = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.2}})
     assert population_key(cosine) != population_key(other)  # a schedule fixes the rate
+    decays = [build_config({"optimizer": {"optimizer": "adamw", "weight_decay": decay}})
+              for decay in (0.0, 1e-4, 1e-2)]  # fmt: skip
+    keys = [population_key(config) for config in decays]
+    assert keys[1] == keys[2] != keys[0]  # a decay's value is per member; none is another step
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ run the engine tests (tests/test_compiled_engine.py): what would break is listed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import keras
 
 SEED_STATE_NAME = "seed_generator_state"  # the variable name Keras's SeedGenerator keeps state in
@@ -46,3 +49,21 @@ def seed_state_variables(model: keras.Model) -> list:
     no longer matches an uninterrupted one (tests/test_compiled_engine.py catches it).
     """
     return [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
+
+
+@contextmanager
+def weight_decay_as(optimizer: keras.optimizers.Optimizer, value) -> Iterator[None]:
+    """Trace the optimizer's update with `value` (e.g. one member's traced array) as its
+    weight decay, so that the members of a population can each have their own.
+
+    Keras reads `optimizer.weight_decay` in `_apply_weight_decay` only, as
+    `variable - variable * weight_decay * learning_rate`, where an array works as a float
+    does. If an upgrade reads it elsewhere as a Python number, tracing fails
+    (tests/test_population.py trains members with different weight decays).
+    """
+    saved = optimizer.weight_decay
+    optimizer.weight_decay = value
+    try:
+        yield
+    finally:
+        optimizer.weight_decay = saved

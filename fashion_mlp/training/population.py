@@ -6,10 +6,11 @@ inside the same `lax.scan`s as compiled.py. The data is put on the device once a
 member gathers its own batches by index. On a CPU with one JAX device per core, the member axis
 is split over the cores, padded with never-kept copies of a member where it would not split
 evenly (placement.py). Members may differ in their initial weights, their seed (shuffle order
-and dropout masks) and a constant learning rate (an optimizer variable);
-everything else that is a Python constant in the compiled step (architecture, dropout rate,
-momentum, weight decay, label smoothing, a schedule) must match, so a sweep over those makes
-one population per value (`population_key` in fashion_mlp/sweeps says which).
+and dropout masks), a constant learning rate (an optimizer variable) and the weight decay's
+value (an input of the program); everything else that is a Python constant in the compiled
+step (architecture, dropout rate, momentum, label smoothing, a schedule, whether there is
+weight decay) must match, so a sweep over those makes one population per value
+(`population_key` in fashion_mlp/sweeps says which).
 
 Semantics are `fit_compiled`'s, member by member: the validation split, per-epoch validation
 metrics, the partial last batch, Keras's EarlyStopping rules per member (a stopped member is
@@ -49,6 +50,7 @@ from fashion_mlp.training.keras_internals import (
     build_for_training,
     seed_state_variables,
     stateless_step,
+    weight_decay_as,
 )
 from fashion_mlp.training.placement import MemberPlacement, padded_size
 from fashion_mlp.training.seeding import epoch_order
@@ -121,7 +123,8 @@ def train_population(
 
     Args:
         models: compiled Keras models, same architecture, loss and optimizer settings (a
-            constant learning rate may differ), e.g. built with different seeds.
+            constant learning rate and the weight decay's value may differ), e.g. built with
+            different seeds.
         data: the Dataset; the validation set is the LAST `validation_split` of x_train.
         seeds: one seed per member: shuffle order and dropout masks per epoch.
         epochs, batch_size, validation_split: as `fit`.
@@ -272,6 +275,8 @@ class _Population:
         for model in models:
             build_for_training(model, arrays.host[0][:1], arrays.host[1][:1])
         self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
+        decays = [model.optimizer.weight_decay or 0.0 for model in self._slot_models()]
+        self.weight_decays = self.placement.split(np.array(decays, dtype=np.float32))
         self.template.reset_metrics()
         metrics = [variable.value for variable in self.template.metrics_variables]
         self.fresh_metrics = self.placement.split([jnp.stack([value] * len(self.member_seeds))
@@ -287,11 +292,15 @@ class _Population:
         self.start_epoch = 0
         self.steps = _population_steps(self.template)
 
+    def _slot_models(self) -> list[keras.Model]:
+        """The model of each member slot: the members, then the padding's copies."""
+        return self.models + self.models[-1:] * self.padding
+
     def _initial_state(self) -> list[list]:
-        members = self.models + self.models[-1:] * self.padding
         return self.placement.split([
             [jnp.stack(values) for values in zip(*per_model, strict=True)]
-            for per_model in zip(*(_model_state(model) for model in members), strict=True)
+            for per_model in zip(*(_model_state(model) for model in self._slot_models()),
+                                 strict=True)
         ])  # fmt: skip
 
     def _weights(self) -> list[list]:
@@ -326,8 +335,9 @@ class _Population:
         placed_active = self.placement.split(active)
         for indices in chunks:
             state, chunk_logs = self.steps.train_chunk(
-                state, placed_active, self.x, self.y, self.placement.split(indices)
-            )
+                state, placed_active, self.x, self.y, self.placement.split(indices),
+                self.weight_decays,
+            )  # fmt: skip
         self.state = [list(part) for part in state[:3]]
         logs = _member_logs(chunk_logs)[: len(self.models)]
         if self.validation is not None:
@@ -467,16 +477,22 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
         _STEPS_CACHE.move_to_end(key)
         return _STEPS_CACHE[key]
 
-    def train(state, active, x, y, batch_indices):
+    def train(state, active, x, y, batch_indices, weight_decays):
         step_function = stateless_step(template, "train_step")
+        optimizer = template.optimizer
 
-        def member(state, member_active, indices):
-            trained, logs = scan_steps(step_function, state, x, y, indices, gather_first=False)
+        def member(state, member_active, indices, weight_decay):
+            if optimizer.weight_decay is None:  # no decay step at all (the same for every member)
+                trained, logs = scan_steps(step_function, state, x, y, indices, gather_first=False)
+            else:
+                with weight_decay_as(optimizer, weight_decay):
+                    trained, logs = scan_steps(step_function, state, x, y, indices,
+                                               gather_first=False)  # fmt: skip
             # A stopped member computes but keeps its state: one select per chunk, not per step.
             kept = jax.tree.map(lambda new, old: jnp.where(member_active, new, old), trained, state)
             return kept, logs
 
-        return jax.vmap(member)(state, active, batch_indices)
+        return jax.vmap(member)(state, active, batch_indices, weight_decays)
 
     def test(state, x, y, batch_indices):
         step_function = stateless_step(template, "test_step")
@@ -574,8 +590,8 @@ def _check_population(models, seeds, epochs, batch_size, patience) -> None:
             if settings[key] != reference[key]:
                 raise ConfigError(
                     f"member {index} differs from member 0 in its {key}: the members of one "
-                    "population may differ only in weights, seed and a constant learning "
-                    "rate; train the others as another population"
+                    "population may differ only in weights, seed, a constant learning rate "
+                    "and the weight decay's value; train the others as another population"
                 )
 
 
@@ -589,7 +605,8 @@ def _architecture(model: keras.Model) -> str:
 
 
 def _shared_settings(model: keras.Model, index: int) -> dict:
-    """What must be equal across members: architecture, loss, metrics, optimizer (but lr)."""
+    """What must be equal across members: architecture, loss, metrics, optimizer (but lr and
+    the weight decay's value: whether there is one must match)."""
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ConfigError(f"member {index} is not compiled; call model.compile(...) first")
     optimizer = dict(model.optimizer.get_config())
@@ -597,6 +614,7 @@ def _shared_settings(model: keras.Model, index: int) -> dict:
     if isinstance(rate, dict):
         optimizer["learning_rate schedule"] = rate
     optimizer.pop("name", None)
+    optimizer["weight_decay"] = optimizer.get("weight_decay") is not None  # its value may differ
     compile_config = model.get_compile_config() or {}
     return {
         "architecture": _architecture(model),
