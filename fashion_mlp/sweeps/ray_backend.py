@@ -205,6 +205,9 @@ def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings:
         tuner.fit()
     except BaseException:  # Ctrl-C or a driver error: no worker may train on unseen
         stop_local_workers(attempts)
+        for attempt in attempts.values():  # where each trained, also one that just finished
+            if attempt.nodes:
+                attempt.record(folder, state)
         raise
 
 
