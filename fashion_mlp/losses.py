@@ -11,8 +11,9 @@ import keras
 class SparseCategoricalCrossentropyWithSmoothing(keras.losses.Loss):
     """Cross-entropy on integer labels with label smoothing (Keras's sparse loss has none).
 
-    The labels become one-hot vectors of the output's width, then Keras's categorical
-    cross-entropy applies the smoothing: targets 1 - s + s/K and s/K for K classes.
+    The labels become one-hot vectors of the output's width, smoothed to targets 1 - s + s/K
+    and s/K for K classes as Keras's categorical cross-entropy would (it tests the smoothing
+    in Python; here it may also be a traced value, one per member of a population).
     """
 
     def __init__(
@@ -29,9 +30,10 @@ class SparseCategoricalCrossentropyWithSmoothing(keras.losses.Loss):
     def call(self, y_true, y_pred):
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
         one_hot = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
-        return keras.losses.categorical_crossentropy(
-            one_hot, y_pred, from_logits=self.from_logits, label_smoothing=self.label_smoothing
-        )
+        classes = keras.ops.cast(keras.ops.shape(y_pred)[-1], y_pred.dtype)
+        smoothing = keras.ops.cast(self.label_smoothing, y_pred.dtype)
+        targets = one_hot * (1.0 - smoothing) + smoothing / classes
+        return keras.losses.categorical_crossentropy(targets, y_pred, from_logits=self.from_logits)
 
     def get_config(self):
         config = super().get_config()

@@ -14,6 +14,7 @@ from conftest import synthetic_dataset
 
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
 from fashion_mlp.training import fit
 from fashion_mlp.training.placement import MemberPlacement, member_device_count, padded_size
 from fashion_mlp.training.population import (
@@ -143,24 +144,30 @@ def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
         assert_same(model, history, *alone(seed, 0.01, epochs=2))
 
 
-def test_members_with_their_own_weight_decay_match_each_trained_alone():
-    def adamw_model(seed, weight_decay):
-        model = small_model(seed)
-        model.compile(optimizer=keras.optimizers.AdamW(0.01, weight_decay=weight_decay),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+@pytest.mark.parametrize(
+    "setting, values",
+    [("weight_decay", [0.0, 0.5]), ("label_smoothing", [0.05, 0.4])],  # far apart in 2 epochs
+)
+def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(setting, values):
+    def member(value):
+        model = small_model(3)
+        decay = value if setting == "weight_decay" else 0.01
+        smoothing = value if setting == "label_smoothing" else 0.1
+        model.compile(optimizer=keras.optimizers.AdamW(0.01, weight_decay=decay),
+                      loss=SparseCategoricalCrossentropyWithSmoothing(smoothing),
+                      metrics=["accuracy"])  # fmt: skip
         return model
 
-    decays = [0.0, 0.5]  # strong enough to move the weights far apart within 2 epochs
-    models = [adamw_model(3, decay) for decay in decays]
+    models = [member(value) for value in values]
     histories = train_population(models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH,
                                  validation_split=SPLIT)  # fmt: skip
-    for model, history, decay in zip(models, histories, decays, strict=True):
-        reference = adamw_model(3, decay)
+    for model, history, value in zip(models, histories, values, strict=True):
+        reference = member(value)
         expected = fit(reference, DATA, epochs=2, batch_size=BATCH, validation_split=SPLIT,
                        seed=3, engine="compiled")  # fmt: skip
-        assert_same(model, history, reference, expected.history)
+        assert_same(model, history, reference, expected.history)  # val_loss: its own smoothing
     first, second = (model.get_weights()[0] for model in models)
-    assert np.abs(first - second).max() > 1e-3  # the decays made a difference
+    assert np.abs(first - second).max() > 1e-3  # the values made a difference
 
 
 def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():

@@ -80,10 +80,10 @@ def test_flags_with_several_values_become_axes():
 def test_seeds_and_constant_learning_rates_share_a_population_other_settings_split():
     spec = sweep_spec({"preset": "smoke", "axes": {
         "optimizer.learning_rate": [0.01, 0.1], "training.seed": [0, 1],
-        "optimizer.label_smoothing": [0.0, 0.1]}})  # fmt: skip
+        "optimizer.label_smoothing": [0.0, 0.1, 0.2]}})  # fmt: skip
     groups = group_trials(spec.trials())
-    assert [len(group) for group in groups] == [4, 4]
-    assert len(group_trials(spec.trials(), members_per_population=3)) == 4
+    assert [len(group) for group in groups] == [4, 8]  # smoothing's value is per member
+    assert len(group_trials(spec.trials(), members_per_population=3)) == 5  # 3+1, 3+3+2
     cosine = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.1}})
     other = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.2}})
     assert population_key(cosine) != population_key(other)  # a schedule fixes the rate
@@ -91,6 +91,8 @@ def test_seeds_and_constant_learning_rates_share_a_population_other_settings_spl
               for decay in (0.0, 1e-4, 1e-2)]  # fmt: skip
     keys = [population_key(config) for config in decays]
     assert keys[1] == keys[2] != keys[0]  # a decay's value is per member; none is another step
+    momentum = [build_config({"optimizer": {"momentum": value}}) for value in (0.8, 0.9)]
+    assert population_key(momentum[0]) != population_key(momentum[1])  # a constant: splits
 
 
 @pytest.fixture

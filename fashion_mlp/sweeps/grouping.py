@@ -2,9 +2,9 @@
 constants. Keras-free.
 
 Members of a population may differ only in their seed (initial weights, shuffle order, dropout
-masks), a constant learning rate (an optimizer variable) and the weight decay's value (an input
-of the population's program; whether there is any weight decay must match). Any other setting
-that differs (architecture, dropout rate, optimizer, momentum, label smoothing, batch size,
+masks), a constant learning rate (an optimizer variable) and the values of weight decay and
+label smoothing (inputs of the population's program; whether there is any must match). Any
+other setting that differs (architecture, dropout rate, optimizer, momentum, batch size,
 epochs, a learning-rate schedule, the data) splits the trials into separate populations.
 """
 
@@ -24,11 +24,13 @@ def learning_rate_per_member(config: ExperimentConfig) -> bool:
 
 def population_key(config: ExperimentConfig) -> str:
     """The settings a population shares: the whole config but its name, seed, (when
-    constant) learning rate and weight decay's value (whether there is one counts)."""
+    constant) learning rate, and the values of weight decay and label smoothing (whether
+    there is any counts)."""
     table = config.to_dict()
     table.pop("name")
     table["training"].pop("seed")
-    table["optimizer"]["weight_decay"] = config.optimizer.weight_decay > 0
+    for per_member in ("weight_decay", "label_smoothing"):
+        table["optimizer"][per_member] = getattr(config.optimizer, per_member) > 0
     if learning_rate_per_member(config):
         table["optimizer"].pop("learning_rate")
     return json.dumps(table, sort_keys=True)

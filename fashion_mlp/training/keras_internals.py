@@ -52,18 +52,21 @@ def seed_state_variables(model: keras.Model) -> list:
 
 
 @contextmanager
-def weight_decay_as(optimizer: keras.optimizers.Optimizer, value) -> Iterator[None]:
-    """Trace the optimizer's update with `value` (e.g. one member's traced array) as its
-    weight decay, so that the members of a population can each have their own.
+def traced_setting(owner, name: str, value) -> Iterator[None]:
+    """Trace with `owner.name` set to `value` (one member's traced array), so that the members
+    of a population can each have their own; restored after.
 
-    Keras reads `optimizer.weight_decay` in `_apply_weight_decay` only, as
-    `variable - variable * weight_decay * learning_rate`, where an array works as a float
-    does. If an upgrade reads it elsewhere as a Python number, tracing fails
-    (tests/test_population.py trains members with different weight decays).
+    Used for two settings, each read only where an array works as a float does:
+    - `optimizer.weight_decay`: Keras reads it in `_apply_weight_decay` only, as
+      `variable * weight_decay * learning_rate`. If an upgrade tests it in Python (`if
+      weight_decay > 0`), tracing fails;
+    - `label_smoothing` of fashion_mlp's smoothed loss (the model's `loss`, the object Keras's
+      compiled loss calls).
+    tests/test_population.py trains members that differ in each.
     """
-    saved = optimizer.weight_decay
-    optimizer.weight_decay = value
+    saved = getattr(owner, name)
+    setattr(owner, name, value)
     try:
         yield
     finally:
-        optimizer.weight_decay = saved
+        setattr(owner, name, saved)

@@ -6,11 +6,12 @@ inside the same `lax.scan`s as compiled.py. The data is put on the device once a
 member gathers its own batches by index. On a CPU with one JAX device per core, the member axis
 is split over the cores, padded with never-kept copies of a member where it would not split
 evenly (placement.py). Members may differ in their initial weights, their seed (shuffle order
-and dropout masks), a constant learning rate (an optimizer variable) and the weight decay's
-value (an input of the program); everything else that is a Python constant in the compiled
-step (architecture, dropout rate, momentum, label smoothing, a schedule, whether there is
-weight decay) must match, so a sweep over those makes one population per value
-(`population_key` in fashion_mlp/sweeps says which).
+and dropout masks), a constant learning rate (an optimizer variable) and the values of weight
+decay and label smoothing (inputs of the program, traced into the optimizer and the loss);
+everything else that is a Python constant in the compiled step (architecture, dropout rate,
+momentum, a schedule, whether there is weight decay or label smoothing) must match, so a
+sweep over those makes one population per value (`population_key` in fashion_mlp/sweeps says
+which).
 
 Semantics are `fit_compiled`'s, member by member: the validation split, per-epoch validation
 metrics, the partial last batch, Keras's EarlyStopping rules per member (a stopped member is
@@ -27,6 +28,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ import numpy as np
 from fashion_mlp.config import TrainingConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
 from fashion_mlp.runs import atomic_path, write_json
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import (
@@ -50,7 +53,7 @@ from fashion_mlp.training.keras_internals import (
     build_for_training,
     seed_state_variables,
     stateless_step,
-    weight_decay_as,
+    traced_setting,
 )
 from fashion_mlp.training.placement import MemberPlacement, padded_size
 from fashion_mlp.training.seeding import epoch_order
@@ -123,8 +126,8 @@ def train_population(
 
     Args:
         models: compiled Keras models, same architecture, loss and optimizer settings (a
-            constant learning rate and the weight decay's value may differ), e.g. built with
-            different seeds.
+            constant learning rate and the values of weight decay and label smoothing may
+            differ), e.g. built with different seeds.
         data: the Dataset; the validation set is the LAST `validation_split` of x_train.
         seeds: one seed per member: shuffle order and dropout masks per epoch.
         epochs, batch_size, validation_split: as `fit`.
@@ -275,8 +278,11 @@ class _Population:
         for model in models:
             build_for_training(model, arrays.host[0][:1], arrays.host[1][:1])
         self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
-        decays = [model.optimizer.weight_decay or 0.0 for model in self._slot_models()]
-        self.weight_decays = self.placement.split(np.array(decays, dtype=np.float32))
+        per_slot = [_member_settings(model) for model in self._slot_models()]
+        self.settings_per_member = self.placement.split({
+            name: np.array([values[name] for values in per_slot], dtype=np.float32)
+            for name in per_slot[0]
+        })  # fmt: skip
         self.template.reset_metrics()
         metrics = [variable.value for variable in self.template.metrics_variables]
         self.fresh_metrics = self.placement.split([jnp.stack([value] * len(self.member_seeds))
@@ -336,7 +342,7 @@ class _Population:
         for indices in chunks:
             state, chunk_logs = self.steps.train_chunk(
                 state, placed_active, self.x, self.y, self.placement.split(indices),
-                self.weight_decays,
+                self.settings_per_member,
             )  # fmt: skip
         self.state = [list(part) for part in state[:3]]
         logs = _member_logs(chunk_logs)[: len(self.models)]
@@ -377,7 +383,7 @@ class _Population:
         state = (self.state[0], self.state[1], self.fresh_metrics)
         for indices in chunked_batches(order, self.settings.batch_size, 1):
             state, chunk_logs = self.steps.test_chunk(
-                state, x_val, y_val, self.placement.whole(indices)
+                state, x_val, y_val, self.placement.whole(indices), self.settings_per_member
             )
         return _member_logs(chunk_logs)
 
@@ -477,34 +483,56 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
         _STEPS_CACHE.move_to_end(key)
         return _STEPS_CACHE[key]
 
-    def train(state, active, x, y, batch_indices, weight_decays):
+    def train(state, active, x, y, batch_indices, settings):
         step_function = stateless_step(template, "train_step")
-        optimizer = template.optimizer
 
-        def member(state, member_active, indices, weight_decay):
-            if optimizer.weight_decay is None:  # no decay step at all (the same for every member)
+        def member(state, member_active, indices, member_settings):
+            with _traced_member_settings(template, member_settings):
                 trained, logs = scan_steps(step_function, state, x, y, indices, gather_first=False)
-            else:
-                with weight_decay_as(optimizer, weight_decay):
-                    trained, logs = scan_steps(step_function, state, x, y, indices,
-                                               gather_first=False)  # fmt: skip
             # A stopped member computes but keeps its state: one select per chunk, not per step.
             kept = jax.tree.map(lambda new, old: jnp.where(member_active, new, old), trained, state)
             return kept, logs
 
-        return jax.vmap(member)(state, active, batch_indices, weight_decays)
+        return jax.vmap(member)(state, active, batch_indices, settings)
 
-    def test(state, x, y, batch_indices):
+    def test(state, x, y, batch_indices, settings):
         step_function = stateless_step(template, "test_step")
-        return jax.vmap(
-            lambda state: scan_steps(step_function, state, x, y, batch_indices, gather_first=False)
-        )(state)
+
+        def member(state, member_settings):
+            with _traced_member_settings(template, member_settings):
+                return scan_steps(step_function, state, x, y, batch_indices, gather_first=False)
+
+        return jax.vmap(member)(state, settings)
 
     steps = _PopulationSteps(jax.jit(train), jax.jit(test))
     _STEPS_CACHE[key] = steps
     if len(_STEPS_CACHE) > STEPS_CACHE_SIZE:
         _STEPS_CACHE.popitem(last=False)
     return steps
+
+
+def _member_settings(model: keras.Model) -> dict[str, float]:
+    """The settings each member may have its own value of, outside its state: the weight
+    decay and the label smoothing (0 where there is none)."""
+    smoothing = 0.0
+    if isinstance(model.loss, SparseCategoricalCrossentropyWithSmoothing):
+        smoothing = model.loss.label_smoothing
+    return {"weight_decay": model.optimizer.weight_decay or 0.0, "label_smoothing": smoothing}
+
+
+def _traced_member_settings(template: keras.Model, settings: dict) -> ExitStack:
+    """Contexts that trace one member's `settings` into the template's optimizer and loss,
+    where it has them (whether it does is shared by every member: `_shared_settings`)."""
+    stack = ExitStack()
+    if template.optimizer.weight_decay is not None:  # None: no decay step at all
+        stack.enter_context(
+            traced_setting(template.optimizer, "weight_decay", settings["weight_decay"])
+        )
+    if isinstance(template.loss, SparseCategoricalCrossentropyWithSmoothing):
+        stack.enter_context(
+            traced_setting(template.loss, "label_smoothing", settings["label_smoothing"])
+        )
+    return stack
 
 
 def _variable_groups(model: keras.Model) -> tuple[list, list, list]:
@@ -591,7 +619,8 @@ def _check_population(models, seeds, epochs, batch_size, patience) -> None:
                 raise ConfigError(
                     f"member {index} differs from member 0 in its {key}: the members of one "
                     "population may differ only in weights, seed, a constant learning rate "
-                    "and the weight decay's value; train the others as another population"
+                    "and the values of weight decay and label smoothing; train the others as "
+                    "another population"
                 )
 
 
@@ -605,8 +634,9 @@ def _architecture(model: keras.Model) -> str:
 
 
 def _shared_settings(model: keras.Model, index: int) -> dict:
-    """What must be equal across members: architecture, loss, metrics, optimizer (but lr and
-    the weight decay's value: whether there is one must match)."""
+    """What must be equal across members: architecture, loss, metrics, optimizer, but for the
+    learning rate and the values of the weight decay and the label smoothing (whether there
+    is any must match)."""
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ConfigError(f"member {index} is not compiled; call model.compile(...) first")
     optimizer = dict(model.optimizer.get_config())
@@ -616,10 +646,13 @@ def _shared_settings(model: keras.Model, index: int) -> dict:
     optimizer.pop("name", None)
     optimizer["weight_decay"] = optimizer.get("weight_decay") is not None  # its value may differ
     compile_config = model.get_compile_config() or {}
+    loss = compile_config.get("loss")
+    if isinstance(loss, dict) and "label_smoothing" in loss.get("config", {}):
+        loss = loss | {"config": loss["config"] | {"label_smoothing": "per member"}}
     return {
         "architecture": _architecture(model),
         "weight shapes": [tuple(weight.shape) for weight in model.weights],
-        "loss": json.dumps(compile_config.get("loss"), sort_keys=True, default=str),
+        "loss": json.dumps(loss, sort_keys=True, default=str),
         "metrics": json.dumps(compile_config.get("metrics"), sort_keys=True, default=str),
         "optimizer settings": json.dumps(optimizer, sort_keys=True, default=str),
     }
