@@ -30,6 +30,7 @@ import jax
 import keras
 from rich.console import Console
 from rich.table import Table
+from rounds import interleaved_rounds  # benchmarks/, the script's own folder
 
 from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
@@ -165,13 +166,10 @@ def main(argv=None) -> None:
         child(args)
         return
     variants = ["single", *args.sizes.split(",")]
-    rounds: dict[str, list[dict]] = {variant: [] for variant in variants}
-    for number in range(args.rounds):  # rotated, interleaved: a busy spell slows all alike
-        shift = number % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
-            rounds[variant].append(run_child(args, variant))
-            rate = rounds[variant][-1]["model_epochs_per_s"]
-            print(f"round {number + 1}: {variant}: {rate:.2f} model-epochs/s", flush=True)
+    rounds = interleaved_rounds(
+        variants, args.rounds, lambda variant: run_child(args, variant),
+        lambda result: f"{result['model_epochs_per_s']:.2f} model-epochs/s",
+    )  # fmt: skip
     results = [median_result(rounds[variant], args.epochs) for variant in variants]
     single = results[0]["model_epochs_per_s"]
     Path(args.output).write_text(

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from rounds import interleaved_rounds  # benchmarks/, the script's own folder
 
 from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
@@ -140,20 +141,12 @@ def run_child(args, name: str) -> dict:
 
 
 def benchmark(args) -> dict[str, list[dict]]:
-    """Every variant once per round, each round in a rotated order; variant -> its rounds."""
-    names = variant_names(args)
-    rounds: dict[str, list[dict]] = {name: [] for name in names}
-    for number in range(args.rounds):
-        shift = number % len(names)
-        for name in names[shift:] + names[:shift]:
-            result = run_child(args, name)
-            rounds[name].append(result)
-            print(
-                f"round {number + 1}: {name}: {result['seconds_per_epoch']:.3f} s/epoch "
-                f"(load {result['load_before']:.1f})",
-                flush=True,
-            )
-    return rounds
+    """Every variant once per round, the rounds interleaved; variant -> its rounds."""
+    return interleaved_rounds(
+        variant_names(args), args.rounds, lambda name: run_child(args, name),
+        lambda result: f"{result['seconds_per_epoch']:.3f} s/epoch "
+        f"(load {result['load_before']:.1f})",
+    )  # fmt: skip
 
 
 def summarize(rounds: dict[str, list[dict]]) -> list[dict]:
