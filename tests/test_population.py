@@ -13,9 +13,11 @@ import pytest
 from conftest import synthetic_dataset
 
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
+from fashion_mlp.config import MLPSpec, OptimizerConfig
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
-from fashion_mlp.training import fit
+from fashion_mlp.models import build_model
+from fashion_mlp.training import compile_model, fit
 from fashion_mlp.training.placement import MemberPlacement, member_device_count, padded_size
 from fashion_mlp.training.population import (
     CPU_MEMBERS_PER_DEVICE,
@@ -170,10 +172,48 @@ def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(sett
     assert np.abs(first - second).max() > 1e-3  # the values made a difference
 
 
+def test_members_with_their_own_dropout_rate_match_each_trained_alone():
+    rates = [0.05, 0.7]
+    models = [small_model(3, dropout=rate) for rate in rates]
+    histories = train_population(models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH,
+                                 validation_split=SPLIT)  # fmt: skip
+    for model, history, rate in zip(models, histories, rates, strict=True):
+        reference = small_model(3, dropout=rate)
+        expected = fit(reference, DATA, epochs=2, batch_size=BATCH, validation_split=SPLIT,
+                       seed=3, engine="compiled")  # fmt: skip
+        assert_same(model, history, reference, expected.history)  # the same units dropped
+    first, second = (model.get_weights()[0] for model in models)
+    assert np.abs(first - second).max() > 1e-3  # the rates made a difference
+    assert "call" not in vars(models[0].layers[3])  # the template's Dropout is itself again
+
+
+def normalised_model(seed: int, x_fit: np.ndarray) -> keras.Model:
+    """The project's MLP: its Normalization layer adapted on `x_fit` holds constants."""
+    keras.utils.set_random_seed(seed)
+    model = build_model(MLPSpec(hidden=(16,)), "sequential", x_train=x_fit)
+    compile_model(model, OptimizerConfig())
+    return model
+
+
+def test_a_population_on_other_data_does_not_reuse_the_last_ones_constants():
+    other = synthetic_dataset(220, 40, seed=9)
+    other.x_train[:] = other.x_train // 3  # darker: another Normalization mean and variance
+    train_population([normalised_model(0, DATA.x_train)], DATA, seeds=[0], epochs=1)
+    model = normalised_model(0, other.x_train)
+    history = train_population([model], other, seeds=[0], epochs=2, batch_size=BATCH,
+                               validation_split=SPLIT)[0]  # fmt: skip
+    reference = normalised_model(0, other.x_train)
+    expected = fit(reference, other, epochs=2, batch_size=BATCH, validation_split=SPLIT, seed=0,
+                   engine="compiled")  # fmt: skip
+    assert_same(model, history, reference, expected.history)
+    with pytest.raises(ConfigError, match="member 1 differs from member 0 in its layer constants"):
+        train_population([model, normalised_model(0, DATA.x_train)], other, seeds=[0, 1], epochs=1)
+
+
 def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
     with pytest.raises(ConfigError, match="member 1 differs from member 0 in its architecture"):
-        train_population(
-            [small_model(0), small_model(1, dropout=0.5)], DATA, seeds=[0, 1], epochs=1
+        train_population(  # dropout in one member only: a different step
+            [small_model(0), small_model(1, dropout=0.0)], DATA, seeds=[0, 1], epochs=1
         )
     with pytest.raises(ConfigError, match="one seed per model"):
         train_population([small_model(0)], DATA, seeds=[0, 1], epochs=1)

@@ -93,6 +93,13 @@ def test_seeds_and_constant_learning_rates_share_a_population_other_settings_spl
     assert keys[1] == keys[2] != keys[0]  # a decay's value is per member; none is another step
     momentum = [build_config({"optimizer": {"momentum": value}}) for value in (0.8, 0.9)]
     assert population_key(momentum[0]) != population_key(momentum[1])  # a constant: splits
+    dropouts = [build_config({"model": {"hidden": [8, 8], "dropout": rates}})
+                for rates in (0.2, [0.2, 0.2], [0.5, 0.1], [0.5, 0.0])]  # fmt: skip
+    keys = [population_key(config) for config in dropouts]
+    assert keys[0] == keys[1] == keys[2] != keys[3]  # rates per member; none after a layer splits
+    inputs = [build_config({"model": {"input_dropout": rate}}) for rate in (0.0, 0.1, 0.2)]
+    keys = [population_key(config) for config in inputs]
+    assert keys[1] == keys[2] != keys[0]
 
 
 @pytest.fixture

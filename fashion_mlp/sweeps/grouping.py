@@ -2,10 +2,11 @@
 constants. Keras-free.
 
 Members of a population may differ only in their seed (initial weights, shuffle order, dropout
-masks), a constant learning rate (an optimizer variable) and the values of weight decay and
-label smoothing (inputs of the population's program; whether there is any must match). Any
-other setting that differs (architecture, dropout rate, optimizer, momentum, batch size,
-epochs, a learning-rate schedule, the data) splits the trials into separate populations.
+masks), a constant learning rate (an optimizer variable) and the values of weight decay, label
+smoothing and dropout rates (inputs of the population's program; whether there is any, and
+after which layer, must match). Any other setting that differs (architecture, optimizer,
+momentum, batch size, epochs, a learning-rate schedule, the data) splits the trials into
+separate populations.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ def learning_rate_per_member(config: ExperimentConfig) -> bool:
 
 def population_key(config: ExperimentConfig) -> str:
     """The settings a population shares: the whole config but its name, seed, (when
-    constant) learning rate, and the values of weight decay and label smoothing (whether
-    there is any counts)."""
+    constant) learning rate, and the values of weight decay, label smoothing and dropout rates
+    (whether there is any counts)."""
     table = config.to_dict()
     table.pop("name")
     table["training"].pop("seed")
     for per_member in ("weight_decay", "label_smoothing"):
         table["optimizer"][per_member] = getattr(config.optimizer, per_member) > 0
+    table["model"]["dropout"] = [rate > 0 for rate in config.model.spec.dropout_rates]
+    table["model"]["input_dropout"] = config.model.spec.input_dropout > 0
     if learning_rate_per_member(config):
         table["optimizer"].pop("learning_rate")
     return json.dumps(table, sort_keys=True)

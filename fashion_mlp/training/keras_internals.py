@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import jax
+import jax.numpy as jnp
 import keras
+import numpy as np
 
 SEED_STATE_NAME = "seed_generator_state"  # the variable name Keras's SeedGenerator keeps state in
 
@@ -51,6 +54,20 @@ def seed_state_variables(model: keras.Model) -> list:
     return [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
 
 
+def layer_constants(model: keras.Model) -> Iterator[tuple[str, jax.Array | np.ndarray]]:
+    """The arrays the model's layers hold outside their variables, which a traced step reads as
+    constants: an adapted Normalization's `mean` and `variance`, a user layer's arrays.
+
+    Walks `Layer._flatten_layers` (private), which finds nested layers and those kept in
+    attributes: if it disappears, compiled population programs cannot tell two models' constants
+    apart (tests/test_population.py trains a second population on other data).
+    """
+    for index, layer in enumerate(model._flatten_layers(include_self=False)):
+        for name, value in vars(layer).items():
+            if isinstance(value, jax.Array | np.ndarray):
+                yield f"{index}.{name}", value
+
+
 @contextmanager
 def traced_setting(owner, name: str, value) -> Iterator[None]:
     """Trace with `owner.name` set to `value` (one member's traced array), so that the members
@@ -70,3 +87,31 @@ def traced_setting(owner, name: str, value) -> Iterator[None]:
         yield
     finally:
         setattr(owner, name, saved)
+
+
+@contextmanager
+def traced_dropout(layer: keras.layers.Dropout, keep_probability) -> Iterator[None]:
+    """Trace `layer` dropping with `keep_probability` (one member's traced 1 - rate) instead of
+    its Python `rate`, which Keras's Dropout and its JAX dropout test in Python (`rate > 0`).
+
+    The mask is drawn as Keras's JAX backend draws it (the next seed of the layer's
+    `seed_generator`, a Bernoulli mask of its `noise_shape`, kept inputs scaled by 1 / keep),
+    so a member drops the same units as the same model trained alone. If an upgrade draws it
+    otherwise, the dropout case of tests/test_population.py's parity test fails.
+    """
+
+    def call(inputs, training=False):
+        if not training:
+            return inputs
+        wanted = layer.noise_shape or (None,) * len(inputs.shape)  # None: the input's size
+        pairs = zip(inputs.shape, wanted, strict=True)
+        shape = [size if want is None else want for size, want in pairs]
+        mask = jax.random.bernoulli(layer.seed_generator.next(), p=keep_probability, shape=shape)
+        kept = inputs / keep_probability
+        return jax.lax.select(jnp.broadcast_to(mask, inputs.shape), kept, jnp.zeros_like(kept))
+
+    layer.call = call  # an instance attribute: Layer.__call__ calls self.call
+    try:
+        yield
+    finally:
+        del layer.call  # the class's call again

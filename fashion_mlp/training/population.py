@@ -7,11 +7,11 @@ member gathers its own batches by index. On a CPU with one JAX device per core, 
 is split over the cores, padded with never-kept copies of a member where it would not split
 evenly (placement.py). Members may differ in their initial weights, their seed (shuffle order
 and dropout masks), a constant learning rate (an optimizer variable) and the values of weight
-decay and label smoothing (inputs of the program, traced into the optimizer and the loss);
-everything else that is a Python constant in the compiled step (architecture, dropout rate,
-momentum, a schedule, whether there is weight decay or label smoothing) must match, so a
-sweep over those makes one population per value (`population_key` in fashion_mlp/sweeps says
-which).
+decay, label smoothing and dropout rates (inputs of the program, traced into the optimizer, the
+loss and the Dropout layers); everything else that is a Python constant in the compiled step
+(architecture, momentum, a schedule, whether there is weight decay, label smoothing or dropout
+after a layer) must match, so a sweep over those makes one population per value
+(`population_key` in fashion_mlp/sweeps says which).
 
 Semantics are `fit_compiled`'s, member by member: the validation split, per-epoch validation
 metrics, the partial last batch, Keras's EarlyStopping rules per member (a stopped member is
@@ -21,6 +21,7 @@ a checkpoint folder written after every epoch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -51,8 +52,10 @@ from fashion_mlp.training.compiled import (
 )
 from fashion_mlp.training.keras_internals import (
     build_for_training,
+    layer_constants,
     seed_state_variables,
     stateless_step,
+    traced_dropout,
     traced_setting,
 )
 from fashion_mlp.training.placement import MemberPlacement, padded_size
@@ -475,8 +478,9 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
     """The template's train/test scans, vmapped over the member axis and jitted.
 
     Cached by what the traced step depends on (architecture, loss, metrics, optimizer
-    settings), not by model: the next population of the same kind reuses the compiled
-    programs (the template is kept alive by its entry; the cache holds STEPS_CACHE_SIZE).
+    settings, the layers' constants), not by model: the next population of the same kind
+    reuses the compiled programs (the template is kept alive by its entry; the cache holds
+    STEPS_CACHE_SIZE).
     """
     key = json.dumps(_shared_settings(template, 0), sort_keys=True, default=str)
     if key in _STEPS_CACHE:
@@ -511,18 +515,31 @@ def _population_steps(template: keras.Model) -> _PopulationSteps:
     return steps
 
 
-def _member_settings(model: keras.Model) -> dict[str, float]:
+def _member_settings(model: keras.Model) -> dict:
     """The settings each member may have its own value of, outside its state: the weight
-    decay and the label smoothing (0 where there is none)."""
+    decay and the label smoothing (0 where there is none), and each per-member Dropout layer's
+    keep probability."""
     smoothing = 0.0
     if isinstance(model.loss, SparseCategoricalCrossentropyWithSmoothing):
         smoothing = model.loss.label_smoothing
-    return {"weight_decay": model.optimizer.weight_decay or 0.0, "label_smoothing": smoothing}
+    return {
+        "weight_decay": model.optimizer.weight_decay or 0.0,
+        "label_smoothing": smoothing,
+        "dropout_keep": [1.0 - layer.rate for layer in _member_dropouts(model)],
+    }
+
+
+def _member_dropouts(model: keras.Model) -> list[keras.layers.Dropout]:
+    """The model's Dropout layers whose rate may differ per member: those that drop something
+    and not everything (rate 0 and 1 are special cases in Keras's code)."""
+    return [layer for layer in model.layers
+            if isinstance(layer, keras.layers.Dropout) and 0 < layer.rate < 1]  # fmt: skip
 
 
 def _traced_member_settings(template: keras.Model, settings: dict) -> ExitStack:
-    """Contexts that trace one member's `settings` into the template's optimizer and loss,
-    where it has them (whether it does is shared by every member: `_shared_settings`)."""
+    """Contexts that trace one member's `settings` into the template's optimizer, loss and
+    Dropout layers, where it has them (whether it does is shared by every member:
+    `_shared_settings`)."""
     stack = ExitStack()
     if template.optimizer.weight_decay is not None:  # None: no decay step at all
         stack.enter_context(
@@ -532,6 +549,8 @@ def _traced_member_settings(template: keras.Model, settings: dict) -> ExitStack:
         stack.enter_context(
             traced_setting(template.loss, "label_smoothing", settings["label_smoothing"])
         )
+    for index, layer in enumerate(_member_dropouts(template)):
+        stack.enter_context(traced_dropout(layer, settings["dropout_keep"][index]))
     return stack
 
 
@@ -619,24 +638,29 @@ def _check_population(models, seeds, epochs, batch_size, patience) -> None:
                 raise ConfigError(
                     f"member {index} differs from member 0 in its {key}: the members of one "
                     "population may differ only in weights, seed, a constant learning rate "
-                    "and the values of weight decay and label smoothing; train the others as "
-                    "another population"
+                    "and the values of weight decay, label smoothing and dropout rates; train "
+                    "the others as another population"
                 )
 
 
 def _architecture(model: keras.Model) -> str:
-    """The model's layers and their settings, without the names Keras numbers per instance."""
+    """The model's layers and their settings, without the names Keras numbers per instance and
+    the dropout rates members may differ in."""
+    per_member = {id(layer) for layer in _member_dropouts(model)}
     layers = []
     for layer in model.layers:
         config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        if id(layer) in per_member:
+            config["rate"] = "per member"
         layers.append([type(layer).__name__, config])
     return json.dumps([type(model).__name__, layers], sort_keys=True, default=str)
 
 
 def _shared_settings(model: keras.Model, index: int) -> dict:
     """What must be equal across members: architecture, loss, metrics, optimizer, but for the
-    learning rate and the values of the weight decay and the label smoothing (whether there
-    is any must match)."""
+    learning rate and the values of the weight decay, the label smoothing and the dropout
+    rates (whether there is any, and where, must match), and the layers' constants (an
+    adapted Normalization's mean and variance: the step reads the template's)."""
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ConfigError(f"member {index} is not compiled; call model.compile(...) first")
     optimizer = dict(model.optimizer.get_config())
@@ -655,4 +679,17 @@ def _shared_settings(model: keras.Model, index: int) -> dict:
         "loss": json.dumps(loss, sort_keys=True, default=str),
         "metrics": json.dumps(compile_config.get("metrics"), sort_keys=True, default=str),
         "optimizer settings": json.dumps(optimizer, sort_keys=True, default=str),
+        "layer constants (an adapted Normalization's mean and variance, ...)": _constants_digest(
+            model
+        ),
     }
+
+
+def _constants_digest(model: keras.Model) -> str:
+    """A digest of the arrays the model's layers hold outside their variables."""
+    digest = hashlib.sha256()
+    for name, value in layer_constants(model):
+        array = np.asarray(value)
+        digest.update(f"{name} {array.dtype} {array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
