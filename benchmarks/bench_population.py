@@ -72,8 +72,9 @@ def notebook_models(data, count: int) -> list[keras.Model]:
         keras.utils.set_random_seed(seed)
         model = build_model(MLPSpec(), "functional", x_train=None if models else x_fit)
         if models:
-            normalization = models[0].get_layer("normalization").get_weights()
-            model.get_layer("normalization").set_weights(normalization)
+            layer = model.get_layer("normalization")
+            layer.set_weights(models[0].get_layer("normalization").get_weights())
+            layer.finalize_state()  # its mean and variance constants follow the weights
         model.compile(
             optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
             loss="sparse_categorical_crossentropy",

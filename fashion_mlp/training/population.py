@@ -63,9 +63,9 @@ from fashion_mlp.training.seeding import epoch_order
 
 DEFAULTS = TrainingConfig()
 MAX_MEMBERS_PER_PROGRAM = 128  # beyond this a population is split: compile time grows, no gain
-CPU_MEMBERS_PER_DEVICE = 4  # per core. Notebook model, K = 32 on 2 cores (README): one
-# machine ran programs of 8 at 2.8x one member at a time and programs of 16 at 2.4x (single
-# runs); another 2.1x and 2.4x (medians). Measure more machines before changing it.
+CPU_MEMBERS_PER_DEVICE = 4  # per core. Notebook model, K = 32 on 2 cores (README): programs
+# of 8 against 16 ran 2.8x vs 2.4x one member at a time, 2.7x vs 2.5x, and 2.1x vs 2.4x on
+# three machines: two of three favour 8.
 MEMORY_FRACTION = 0.5  # share of the free device memory one population plans to use
 STATE_COPIES = 8  # per member: weights, 2 optimizer slots, gradients, new state, best, 2 spare
 ACTIVATION_COPIES = 4  # per member and sample: activations, their gradients, gathered input
