@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx2
 import pytest
 
 CHROMIUM = os.environ.get("FASHION_MLP_CHROMIUM", "/usr/bin/chromium")
@@ -127,10 +128,8 @@ def test_an_uploaded_photo_shows_its_class_and_what_the_model_saw(page, server, 
     card = page.locator(".photo[data-predicted]")
     card.wait_for()
     predicted = card.get_attribute("data-predicted")
-    import httpx
-
     url = f"{server['url']}api/runs/20261129-120000-first/predict"
-    expected = httpx.post(url, files={"files": photo.read_bytes()}).json()
+    expected = httpx2.post(url, files={"files": photo.read_bytes()}).json()
     assert predicted == expected["results"][0]["top"][0]["class"]
     assert predicted in card.inner_text()
     lit = page.evaluate(
