@@ -215,6 +215,13 @@ def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
         train_population(  # dropout in one member only: a different step
             [small_model(0), small_model(1, dropout=0.0)], DATA, seeds=[0, 1], epochs=1
         )
+    spatial = [keras.Sequential([keras.Input((28, 28)), keras.layers.SpatialDropout1D(rate),
+                                 keras.layers.Flatten(), keras.layers.Dense(10)])
+               for rate in (0.1, 0.2)]  # fmt: skip
+    for model in spatial:
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ConfigError, match="in its architecture"):  # its own mask: rate shared
+        train_population(spatial, DATA, seeds=[0, 1], epochs=1)
     with pytest.raises(ConfigError, match="one seed per model"):
         train_population([small_model(0)], DATA, seeds=[0, 1], epochs=1)
 

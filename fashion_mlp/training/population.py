@@ -531,9 +531,10 @@ def _member_settings(model: keras.Model) -> dict:
 
 def _member_dropouts(model: keras.Model) -> list[keras.layers.Dropout]:
     """The model's Dropout layers whose rate may differ per member: those that drop something
-    and not everything (rate 0 and 1 are special cases in Keras's code)."""
+    and not everything (rate 0 and 1 are special cases in Keras's code), and drop as Dropout
+    does (SpatialDropout1D, a subclass, draws its mask otherwise: its rate must match)."""
     return [layer for layer in model.layers
-            if isinstance(layer, keras.layers.Dropout) and 0 < layer.rate < 1]  # fmt: skip
+            if type(layer).call is keras.layers.Dropout.call and 0 < layer.rate < 1]  # fmt: skip
 
 
 def _traced_member_settings(template: keras.Model, settings: dict) -> ExitStack:
