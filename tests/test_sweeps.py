@@ -152,7 +152,7 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     assert "ranked by <b>validation</b> accuracy" in report and "data:image/png" in report
     assert (sweep_dir / "axis-optimizer.learning_rate.png").is_file()
     # every run finished: no checkpoint is kept (the killed member set's one included)
-    assert not list((sweep_dir / "populations").iterdir())
+    assert not (sweep_dir / "populations").exists()
 
     folder = SweepDir(sweep_dir)
     trials, state = folder.read_spec().trials(), folder.read_state()

@@ -7,6 +7,7 @@ and, for Ray, the node and the retries of each trial's population.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -62,6 +63,13 @@ class SweepDir:
         with): called once all its runs are finished, which need none of them again."""
         for checkpoint in (self.path / self.POPULATIONS).glob(f"{number}-*"):
             shutil.rmtree(checkpoint, ignore_errors=True)
+
+    def remove_empty_populations(self) -> None:
+        """Remove `populations/` if no checkpoint is left in it (every population finished).
+        Only an empty folder goes (rmdir refuses others); a lingering worker that writes a
+        checkpoint after it creates the folder again."""
+        with contextlib.suppress(OSError):
+            (self.path / self.POPULATIONS).rmdir()
 
 
 def new_sweep(

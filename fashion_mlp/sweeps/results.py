@@ -136,7 +136,9 @@ def sweep_report(spec: SweepSpec, rows: list[dict], figures: dict[str, bytes],
 
 
 def write_sweep_outputs(folder, spec: SweepSpec, trials, state, emit):
-    """Write results.csv, the axis figures and report.html; ensembles and figures as asked."""
+    """Write results.csv, the axis figures and report.html; ensembles and figures as asked.
+    Called once every trial is finished: an empty populations/ folder is removed."""
+    folder.remove_empty_populations()
     rows = result_rows(trials, state)
     write_text(folder.path / folder.RESULTS, results_csv(rows, spec.axes))
     ensembles = []
