@@ -124,21 +124,34 @@ def finish_run(
     history: dict[str, list[float]],
     *,
     figures: bool = True,
+    saved: bool = False,
 ) -> dict:
     """Evaluate on the test set; write the model, history, metrics, figures and report; remove
     leftovers of interrupted writes. An `unfinished` marker is written first and removed last,
     so a run cut short while being finished is not taken for a finished one.
 
+    saved: `save_trained` already wrote the model and history (a population's members are all
+    saved before the first is finished).
+
     Returns:
         The metrics written to metrics.json.
     """
     with run.lock():
-        run.mark_unfinished()
-        run.save_model(model)  # first: once model.keras exists, training is over (see resume)
+        if not saved:
+            save_trained(run, model, history)
         metrics = write_results(run, model, data, config, history, figures=figures)
         run.remove_leftovers()
         run.mark_finished()
     return metrics
+
+
+def save_trained(run: RunDir, model: keras.Model, history: dict[str, list[float]]) -> None:
+    """What training leaves, before anything is evaluated: the `unfinished` marker, the history,
+    then model.keras. Once model.keras exists training is over: a resume only finishes the run
+    (`resume_point`; a sweep's `train_runs`)."""
+    run.mark_unfinished()
+    run.write_history(history)
+    run.save_model(model)
 
 
 def write_results(

@@ -140,7 +140,7 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     monkeypatch.setattr(local, "train_population", _recording(local.train_population, trained))
 
     assert main(["sweep", "--resume", str(sweep_dir)]) == 0
-    assert trained == [2]  # only the two unfinished members trained again
+    assert trained == []  # every member was saved before the first was finished: none retrains
     runs = list_runs(tmp_path / "runs")
     assert len(runs) == 4 and {row["status"] for row in runs} == {"finished"}
     with open(sweep_dir / "results.csv", encoding="utf-8") as file:
@@ -189,6 +189,33 @@ def test_a_population_whose_run_another_process_holds_is_not_trained_alongside(
         lingering.wait()
     assert main(["sweep", "--resume", str(sweep_dir)]) == 0  # its owner gone: the lock is stale
     assert {row["status"] for row in list_runs(tmp_path / "runs")} == {"finished"}
+
+
+def test_members_saved_before_a_kill_are_finished_on_resume_and_only_the_rest_train(
+    data_folder, tmp_path, monkeypatch
+):
+    import fashion_mlp.sweeps.populations as local
+
+    save, saved = local.save_trained, []
+
+    def killed_after_one(run, *args):  # the kill lands while the trained members are saved
+        if saved:
+            raise KeyboardInterrupt
+        saved.append(run)
+        save(run, *args)
+
+    monkeypatch.setattr(local, "save_trained", killed_after_one)
+    assert main(sweep_args(data_folder, tmp_path, "--members-per-population", "4")) == 130
+    monkeypatch.setattr(local, "save_trained", save)
+    trained = []
+    monkeypatch.setattr(local, "train_population", _recording(local.train_population, trained))
+    (sweep_dir,) = (tmp_path / "sweeps").iterdir()
+    assert main(["sweep", "--resume", str(sweep_dir)]) == 0
+    assert trained == [3]  # the saved member is finished as it was; the other three train
+    runs = list_runs(tmp_path / "runs")
+    assert {row["status"] for row in runs} == {"finished"}
+    (first,) = saved
+    assert RunDir(first.path).read_metrics()["epochs_run"] == len(first.read_history()["loss"])
 
 
 def _recording(function, sizes):

@@ -14,7 +14,9 @@ from fashion_mlp.experiment import (
     compile_configured_model,
     finish_run,
     model_summary,
+    save_trained,
 )
+from fashion_mlp.models import load_saved_model
 from fashion_mlp.reports.run_page import write_run_page
 from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps.folder import SweepDir
@@ -61,26 +63,38 @@ def train_runs(
 def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch_end,
                        stopped_early):  # fmt: skip
     """Train the population, then finish each run and release its lock (`locks`: one
-    ExitStack holding each run's)."""
+    ExitStack holding each run's). Every member's model is saved before the first run is
+    finished, so a kill while finishing leaves each run trained: a resume finishes those
+    (their model.keras and history) and trains only the others."""
     training = trials[0].config.training
-    models = []
-    for trial, run in zip(trials, runs, strict=True):
-        model = build_configured_model(trial.config, data)
-        compile_configured_model(model, trial.config, data)
-        run.write_summary(model_summary(model))
-        models.append(model)
-    histories = train_population(
-        models, data, seeds=[trial.config.training.seed for trial in trials],
-        epochs=stopped_early["epoch"] if stopped_early else training.epochs,
-        batch_size=training.batch_size, validation_split=training.validation_split,
-        early_stopping_patience=training.early_stopping_patience,
-        restore_best_weights=training.restore_best_weights,
-        members_per_program=spec.sweep.members_per_population or None,
-        checkpoint_dir=folder.checkpoint_dir(number, trials), on_epoch_end=on_epoch_end,
-    )  # fmt: skip
+    trained = [run.model_path.is_file() for run in runs]
+    models = [load_saved_model(run.model_path) if done else None
+              for run, done in zip(runs, trained, strict=True)]  # fmt: skip
+    histories = [run.read_history() if done else None
+                 for run, done in zip(runs, trained, strict=True)]  # fmt: skip
+    left = [index for index, done in enumerate(trained) if not done]
+    if left:
+        for index in left:
+            models[index] = build_configured_model(trials[index].config, data)
+            compile_configured_model(models[index], trials[index].config, data)
+            runs[index].write_summary(model_summary(models[index]))
+        new_histories = train_population(
+            [models[index] for index in left], data,
+            seeds=[trials[index].config.training.seed for index in left],
+            epochs=stopped_early["epoch"] if stopped_early else training.epochs,
+            batch_size=training.batch_size, validation_split=training.validation_split,
+            early_stopping_patience=training.early_stopping_patience,
+            restore_best_weights=training.restore_best_weights,
+            members_per_program=spec.sweep.members_per_population or None,
+            checkpoint_dir=folder.checkpoint_dir(number, [trials[index] for index in left]),
+            on_epoch_end=on_epoch_end,
+        )  # fmt: skip
+        for index, history in zip(left, new_histories, strict=True):
+            histories[index] = history
+            save_trained(runs[index], models[index], history)
     for trial, model, run, lock, history in zip(trials, models, runs, locks, histories,
                                                 strict=True):  # fmt: skip
-        metrics = finish_run(run, model, data, trial.config, history, figures=False)
+        metrics = finish_run(run, model, data, trial.config, history, figures=False, saved=True)
         metrics |= {
             "engine": "population",
             "population": {"sweep": str(folder.path), "number": number, "members": len(trials)},
