@@ -153,6 +153,7 @@ def test_a_model_saved_with_the_smoothed_loss_loads_where_no_training_code_was_i
 
 def test_smoothed_loss_survives_a_safe_mode_round_trip(small_data, tmp_path):
     model = compile_model(tiny_model(small_data), label_smoothing=0.1)
+    model.optimizer.build(model.trainable_variables)  # as after training: its slots are saved
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert loaded.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
