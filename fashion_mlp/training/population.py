@@ -129,8 +129,9 @@ def train_population(
 
     Args:
         models: compiled Keras models, same architecture, loss and optimizer settings (a
-            constant learning rate and the values of weight decay and label smoothing may
-            differ), e.g. built with different seeds.
+            constant learning rate and the values of weight decay, label smoothing and
+            Dropout rates may differ), e.g. built with different seeds; layers adapted to data
+            (Normalization) must have been adapted on the same data.
         data: the Dataset; the validation set is the LAST `validation_split` of x_train.
         seeds: one seed per member: shuffle order and dropout masks per epoch.
         epochs, batch_size, validation_split: as `fit`.
