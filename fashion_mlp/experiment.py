@@ -163,7 +163,8 @@ def write_results(
     *,
     figures: bool,
 ) -> dict:
-    """Evaluate the model on the test set; write history, metrics, figures and the report."""
+    """Evaluate the model on the test set; write metrics, figures and the report (the history
+    is written with the model: `save_trained`)."""
     started = time.perf_counter()
     probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, probabilities, data.class_names)
@@ -180,7 +181,6 @@ def write_results(
         "parameters": count_trainable_parameters(model),
         "seed": config.training.seed,
     }
-    run.write_history(history)
     run.write_metrics(metrics)
     if figures:
         write_run_figures(run.path, data, history, metrics, probabilities)
