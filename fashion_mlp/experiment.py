@@ -125,6 +125,7 @@ def finish_run(
     *,
     figures: bool = True,
     saved: bool = False,
+    extra_metrics: dict | None = None,
 ) -> dict:
     """Evaluate on the test set; write the model, history, metrics, figures and report; remove
     leftovers of interrupted writes. An `unfinished` marker is written first and removed last,
@@ -132,6 +133,8 @@ def finish_run(
 
     saved: `save_trained` already wrote the model and history (a population's members are all
     saved before the first is finished).
+    extra_metrics: more entries for metrics.json (a population member's), written with the rest
+    before the run counts as finished.
 
     Returns:
         The metrics written to metrics.json.
@@ -139,7 +142,8 @@ def finish_run(
     with run.lock():
         if not saved:
             save_trained(run, model, history)
-        metrics = write_results(run, model, data, config, history, figures=figures)
+        metrics = write_results(run, model, data, config, history, figures=figures,
+                                extra_metrics=extra_metrics or {})  # fmt: skip
         run.remove_leftovers()
         run.mark_finished()
     return metrics
@@ -162,9 +166,10 @@ def write_results(
     history: dict[str, list[float]],
     *,
     figures: bool,
+    extra_metrics: dict,
 ) -> dict:
-    """Evaluate the model on the test set; write metrics, figures and the report (the history
-    is written with the model: `save_trained`)."""
+    """Evaluate the model on the test set; write metrics (with `extra_metrics`), figures and
+    the report (the history is written with the model: `save_trained`)."""
     started = time.perf_counter()
     probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, probabilities, data.class_names)
@@ -180,7 +185,7 @@ def write_results(
         "epochs_run": len(history.get("loss", [])),
         "parameters": count_trainable_parameters(model),
         "seed": config.training.seed,
-    }
+    } | extra_metrics
     run.write_metrics(metrics)
     if figures:
         write_run_figures(run.path, data, history, metrics, probabilities)

@@ -10,14 +10,11 @@ import numpy as np
 
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.experiment import (
-    build_configured_model,
-    compile_configured_model,
     finish_run,
     model_summary,
+    resume_point,
     save_trained,
 )
-from fashion_mlp.models import load_saved_model
-from fashion_mlp.reports.run_page import write_run_page
 from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
@@ -67,16 +64,14 @@ def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch
     finished, so a kill while finishing leaves each run trained: a resume finishes those
     (their model.keras and history) and trains only the others."""
     training = trials[0].config.training
-    trained = [run.model_path.is_file() for run in runs]
-    models = [load_saved_model(run.model_path) if done else None
-              for run, done in zip(runs, trained, strict=True)]  # fmt: skip
-    histories = [run.read_history() if done else None
-                 for run, done in zip(runs, trained, strict=True)]  # fmt: skip
-    left = [index for index, done in enumerate(trained) if not done]
+    left = [index for index, run in enumerate(runs) if not run.model_path.is_file()]
+    # a saved member's model and history, or a new seeded model (runs keep no checkpoints)
+    pairs = zip(runs, trials, strict=True)
+    points = [resume_point(run, trial.config, data) for run, trial in pairs]
+    models = [model for model, _, _ in points]
+    histories = [history for _, _, history in points]
     if left:
         for index in left:
-            models[index] = build_configured_model(trials[index].config, data)
-            compile_configured_model(models[index], trials[index].config, data)
             runs[index].write_summary(model_summary(models[index]))
         new_histories = train_population(
             [models[index] for index in left], data,
@@ -94,17 +89,16 @@ def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch
             save_trained(runs[index], models[index], history)
     for trial, model, run, lock, history in zip(trials, models, runs, locks, histories,
                                                 strict=True):  # fmt: skip
-        metrics = finish_run(run, model, data, trial.config, history, figures=False, saved=True)
-        metrics |= {
+        extra = {
             "engine": "population",
             "population": {"sweep": str(folder.path), "number": number, "members": len(trials)},
             "validation": final_validation(history, training),
         }
         if stopped_early:
-            metrics["stopped_early"] = stopped_early | {"of": training.epochs}
-        run.write_metrics(metrics)
-        write_run_page(run)
-        lock.close()
+            extra["stopped_early"] = stopped_early | {"of": training.epochs}
+        finish_run(run, model, data, trial.config, history, figures=False, saved=True,
+                   extra_metrics=extra)  # fmt: skip
+        lock.close()  # at once: a finished run keeps no lock if this process is killed next
 
 
 def epoch_scores(logs: list[dict | None]) -> tuple[int, float | None]:
