@@ -67,8 +67,10 @@ def main() -> None:
         seconds = statistics.median(values["seconds"])
         peak = max(values["peak_bytes"])
         values |= {"median_seconds": seconds, "peak_vs_arrays": peak / arrays_bytes}
-        print(f"{name:<26}{seconds:>10.3f}{seconds / keras_seconds:>10.2f}"
-              f"{peak / 1e6:>10.1f}{peak / arrays_bytes:>10.2f}")  # fmt: skip
+        print(
+            f"{name:<26}{seconds:>10.3f}{seconds / keras_seconds:>10.2f}"
+            f"{peak / 1e6:>10.1f}{peak / arrays_bytes:>10.2f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

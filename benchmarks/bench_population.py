@@ -92,8 +92,15 @@ def run_single(args, data) -> dict:
     )
 
     def train(epochs, initial_epoch):
-        fit_compiled(model, x, y, epochs=epochs, initial_epoch=initial_epoch,
-                     batch_size=args.batch_size, validation_data=(x_val, y_val))  # fmt: skip
+        fit_compiled(
+            model,
+            x,
+            y,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            batch_size=args.batch_size,
+            validation_data=(x_val, y_val),
+        )
 
     started = time.perf_counter()
     train(1, 0)
@@ -110,17 +117,25 @@ def run_population(args, data, variant: str) -> dict:
     size = int(size)
     models = notebook_models(data, size)
     per_program = int(per_program or members_per_program_for(models[0], args.batch_size))
-    settings = {"seeds": range(size), "batch_size": args.batch_size,
-                "validation_split": VALIDATION_SPLIT,
-                "members_per_program": per_program}  # fmt: skip
+    settings = {
+        "seeds": range(size),
+        "batch_size": args.batch_size,
+        "validation_split": VALIDATION_SPLIT,
+        "members_per_program": per_program,
+    }
     started = time.perf_counter()
     train_population(models, data, epochs=1, **settings)
     first = time.perf_counter() - started
     started = time.perf_counter()
     train_population(models, data, epochs=args.epochs, **settings)
-    return {"members": size, "per_program": min(size, per_program), "first_call_s": first,
-            "seconds": time.perf_counter() - started, "devices": len(jax.devices()),
-            "slots": padded_size(min(size, per_program), per_program, jax.devices())}  # fmt: skip
+    return {
+        "members": size,
+        "per_program": min(size, per_program),
+        "first_call_s": first,
+        "seconds": time.perf_counter() - started,
+        "devices": len(jax.devices()),
+        "slots": padded_size(min(size, per_program), per_program, jax.devices()),
+    }
 
 
 def peak_memory_mb() -> float:
@@ -144,8 +159,16 @@ def child(args) -> None:
 
 def run_child(args, variant: str) -> dict:
     """One variant in a fresh process: its result."""
-    command = [sys.executable, __file__, "--variant", variant, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--variant",
+        variant,
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+    ]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -168,30 +191,51 @@ def main(argv=None) -> None:
         return
     variants = ["single", *args.sizes.split(",")]
     rounds = interleaved_rounds(
-        variants, args.rounds, lambda variant: run_child(args, variant),
+        variants,
+        args.rounds,
+        lambda variant: run_child(args, variant),
         lambda result: f"{result['model_epochs_per_s']:.2f} model-epochs/s",
-    )  # fmt: skip
+    )
     results = [median_result(rounds[variant], args.epochs) for variant in variants]
     single = results[0]["model_epochs_per_s"]
     Path(args.output).write_text(
         json.dumps({"environment": environment(), "rounds": rounds}, indent=2) + "\n"
     )
     devices = results[-1].get("devices", 1)
-    table = Table(title=f"Populations, notebook model, batch {args.batch_size}, full data, "
-                  f"{devices} JAX device(s), medians of {args.rounds} rounds")  # fmt: skip
-    for header in ("variant", "first call s", "s / epoch", "model-epochs / s",
-                   "vs one at a time", "peak MB"):  # fmt: skip
+    table = Table(
+        title=f"Populations, notebook model, batch {args.batch_size}, full data, "
+        f"{devices} JAX device(s), medians of {args.rounds} rounds"
+    )
+    for header in (
+        "variant",
+        "first call s",
+        "s / epoch",
+        "model-epochs / s",
+        "vs one at a time",
+        "peak MB",
+    ):
         table.add_column(header, justify="right" if header != "variant" else "left")
     for result in results:
-        name = "single engine, one at a time" if result["variant"] == "single" else (
-            f"population K = {result['members']}, {result['per_program']} per program"
-            + (f" (padded to {result['slots']})" if result["slots"] > result["per_program"] else "")
-        )  # fmt: skip
+        name = (
+            "single engine, one at a time"
+            if result["variant"] == "single"
+            else (
+                f"population K = {result['members']}, {result['per_program']} per program"
+                + (
+                    f" (padded to {result['slots']})"
+                    if result["slots"] > result["per_program"]
+                    else ""
+                )
+            )
+        )
         table.add_row(
-            name, f"{result['first_call_s']:.2f}", f"{result['seconds'] / args.epochs:.2f}",
+            name,
+            f"{result['first_call_s']:.2f}",
+            f"{result['seconds'] / args.epochs:.2f}",
             f"{result['model_epochs_per_s']:.2f}",
-            f"{result['model_epochs_per_s'] / single:.2f}x", f"{result['peak_mb']:.0f}",
-        )  # fmt: skip
+            f"{result['model_epochs_per_s'] / single:.2f}x",
+            f"{result['peak_mb']:.0f}",
+        )
     Console(width=132).print(table)
 
 

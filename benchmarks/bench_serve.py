@@ -150,8 +150,16 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     run_dir = Path(args.run_dir) if args.run_dir else seed_run(Path(tempfile.mkdtemp()) / "seed")
     port = free_port()
-    command = [sys.executable, "-m", "fashion_mlp", "serve", "--runs-dir", str(run_dir.parent),
-               "--port", str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "fashion_mlp",
+        "serve",
+        "--runs-dir",
+        str(run_dir.parent),
+        "--port",
+        str(port),
+    ]
     server = subprocess.Popen(command, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
         wait_until_up(port, server)
@@ -167,21 +175,27 @@ def main(argv=None) -> None:
     results = {
         "lone_p50_ms": float(np.percentile(alone, 50)),
         "lone_p99_ms": float(np.percentile(alone, 99)),
-        "requests": args.requests, "clients": args.clients, "errors": int(errors),
+        "requests": args.requests,
+        "clients": args.clients,
+        "errors": int(errors),
         "p50_ms": float(np.percentile(latencies, 50)),
         "p99_ms": float(np.percentile(latencies, 99)),
         "requests_per_second": args.requests / wall,
         "cpu_count": os.cpu_count(),
-    }  # fmt: skip
+    }
     Path(args.output).write_text(
         json.dumps({"arguments": vars(args), "results": results}, indent=2)
     )
     print(f"results written to {args.output}")
-    print(f"one request alone: p50 {results['lone_p50_ms']:.2f} ms, "
-          f"p99 {results['lone_p99_ms']:.2f} ms")  # fmt: skip
-    print(f"{args.requests} requests from {args.clients} clients: {errors} errors, "
-          f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, "
-          f"{results['requests_per_second']:.0f} requests/s")  # fmt: skip
+    print(
+        f"one request alone: p50 {results['lone_p50_ms']:.2f} ms, "
+        f"p99 {results['lone_p99_ms']:.2f} ms"
+    )
+    print(
+        f"{args.requests} requests from {args.clients} clients: {errors} errors, "
+        f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, "
+        f"{results['requests_per_second']:.0f} requests/s"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,11 @@ from rich.table import Table
 
 SWEEP = ["--preset", "smoke", "--label-smoothing", "0", "0.05", "0.1", "0.15", "--seeds", "0-3"]
 VARIANTS = [  # (backend, members per population)
-    ("local", 4), ("ray", 4), ("local", 1), ("ray", 1),
-]  # fmt: skip
+    ("local", 4),
+    ("ray", 4),
+    ("local", 1),
+    ("ray", 1),
+]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,10 +40,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 def time_sweep(backend: str, members: int, folder: Path) -> float:
     """Wall seconds of one `fashion-mlp sweep` in a fresh process."""
     command = [
-        sys.executable, "-m", "fashion_mlp", "sweep", *SWEEP, "--backend", backend,
-        "--members-per-population", str(members), "--runs-dir", str(folder / "runs"),
-        "--sweeps-dir", str(folder / "sweeps"),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "fashion_mlp",
+        "sweep",
+        *SWEEP,
+        "--backend",
+        backend,
+        "--members-per-population",
+        str(members),
+        "--runs-dir",
+        str(folder / "runs"),
+        "--sweeps-dir",
+        str(folder / "sweeps"),
+    ]
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
@@ -52,17 +65,27 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as temporary:
         for number, (backend, members) in enumerate(VARIANTS):
             seconds = time_sweep(backend, members, Path(temporary) / str(number))
-            results.append({"backend": backend, "members_per_population": members,
-                            "populations": 16 // members, "wall_seconds": seconds})  # fmt: skip
+            results.append(
+                {
+                    "backend": backend,
+                    "members_per_population": members,
+                    "populations": 16 // members,
+                    "wall_seconds": seconds,
+                }
+            )
             print(f"{backend} {members}: {seconds:.1f} s", flush=True)
     table = Table(title="16-trial smoke sweep, wall time end to end (each in its own process)")
     for header in ("populations", "local s", "Ray s", "Ray - local s", "per Tune trial s"):
         table.add_column(header, justify="right")
     for local, on_ray in zip(results[::2], results[1::2], strict=True):
         extra = on_ray["wall_seconds"] - local["wall_seconds"]
-        table.add_row(f"{local['populations']} x {local['members_per_population']}",
-                      f"{local['wall_seconds']:.1f}", f"{on_ray['wall_seconds']:.1f}",
-                      f"{extra:+.1f}", f"{extra / on_ray['populations']:+.2f}")  # fmt: skip
+        table.add_row(
+            f"{local['populations']} x {local['members_per_population']}",
+            f"{local['wall_seconds']:.1f}",
+            f"{on_ray['wall_seconds']:.1f}",
+            f"{extra:+.1f}",
+            f"{extra / on_ray['populations']:+.2f}",
+        )
     Console(width=100).print(table)
     Path(args.output).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

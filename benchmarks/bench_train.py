@@ -112,8 +112,12 @@ def run_variant(args, name: str) -> dict:
     steps = int(name.split("=")[1]) if "spe=" in name else 1
     model = seed_model(x, args.seed, steps)
     timer = EpochTimer()
-    settings = {"epochs": args.epochs, "batch_size": args.batch_size,
-                "validation_data": (x_val, y_val), "callbacks": [timer]}  # fmt: skip
+    settings = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_data": (x_val, y_val),
+        "callbacks": [timer],
+    }
     if name == COMPILED:
         fit_compiled(model, x, y, seed=args.seed, **settings)
     else:
@@ -130,8 +134,18 @@ def run_variant(args, name: str) -> dict:
 
 def run_child(args, name: str) -> dict:
     """Run one variant in a fresh process; its result, with the load average around it."""
-    command = [sys.executable, __file__, "--variant", name, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size), "--seed", str(args.seed)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--variant",
+        name,
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+        "--seed",
+        str(args.seed),
+    ]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     load_before = os.getloadavg()[0]
@@ -143,10 +157,13 @@ def run_child(args, name: str) -> dict:
 def benchmark(args) -> dict[str, list[dict]]:
     """Every variant once per round, the rounds interleaved; variant -> its rounds."""
     return interleaved_rounds(
-        variant_names(args), args.rounds, lambda name: run_child(args, name),
-        lambda result: f"{result['seconds_per_epoch']:.3f} s/epoch "
-        f"(load {result['load_before']:.1f})",
-    )  # fmt: skip
+        variant_names(args),
+        args.rounds,
+        lambda name: run_child(args, name),
+        lambda result: (
+            f"{result['seconds_per_epoch']:.3f} s/epoch (load {result['load_before']:.1f})"
+        ),
+    )
 
 
 def summarize(rounds: dict[str, list[dict]]) -> list[dict]:
@@ -198,8 +215,13 @@ def main(argv=None) -> None:
     rounds = benchmark(args)
     load = (load_before, os.getloadavg()[0])
     summary = summarize(rounds)
-    report = {"machine": environment(), "arguments": vars(args), "load_average": load,
-              "summary": summary, "rounds": rounds}  # fmt: skip
+    report = {
+        "machine": environment(),
+        "arguments": vars(args),
+        "load_average": load,
+        "summary": summary,
+        "rounds": rounds,
+    }
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print(f"results written to {args.output}")
     print_table(summary, args.rounds, load)

@@ -114,17 +114,22 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--output", type=Path, default=None, help="also write the rows as JSON")
     parser.add_argument(
-        "--mirrored", nargs="+", type=Path, metavar="RUN",
+        "--mirrored",
+        nargs="+",
+        type=Path,
+        metavar="RUN",
         help="score these finished runs with mirror averaging; train nothing",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     if args.mirrored:
         print("| run | val acc | mirror-averaged | gain |\n|---|---|---|---|")
         for run_dir in args.mirrored:
             row = mirrored_validation(run_dir)
             gain = row["val_accuracy_mirror_averaged"] - row["val_accuracy"]
-            print(f"| {row['run']} | {row['val_accuracy']:.4f} | "
-                  f"{row['val_accuracy_mirror_averaged']:.4f} | {gain:+.4f} |")  # fmt: skip
+            print(
+                f"| {row['run']} | {row['val_accuracy']:.4f} | "
+                f"{row['val_accuracy_mirror_averaged']:.4f} | {gain:+.4f} |"
+            )
         return
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="search-"))
     rows = []

@@ -238,9 +238,12 @@ SECTIONS = {"data": DataConfig, "optimizer": OptimizerConfig, "training": Traini
 
 WIDE_MLP = {"hidden": [1024, 1024], "activation": "relu", "dropout": 0.3}  # 1.9 M parameters
 WIDE_MLP_OPTIMIZER = {  # AdamW, one-cycle, label smoothing: kept by every search run
-    "optimizer": "adamw", "learning_rate": 2e-3, "weight_decay": 1e-4,
-    "schedule": "one_cycle", "label_smoothing": 0.1,
-}  # fmt: skip
+    "optimizer": "adamw",
+    "learning_rate": 2e-3,
+    "weight_decay": 1e-4,
+    "schedule": "one_cycle",
+    "label_smoothing": 0.1,
+}
 BEST_EPOCHS = 40  # validation accuracy rose from 15 to 40 epochs, not from 40 to 80 (README)
 ALL_TRAINING_DATA = 0.0  # validation_split of a final model: its recipe was chosen on validation
 

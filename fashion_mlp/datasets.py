@@ -19,9 +19,17 @@ from fashion_mlp.errors import DatasetError
 from fashion_mlp.idx import read_idx
 
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
 
 
@@ -52,9 +60,11 @@ class Provenance:
     def as_dict(self) -> dict:
         """Source, location, verified and each file's record, as plain JSON types."""
         return {
-            "source": self.source, "location": self.location, "verified": self.verified,
+            "source": self.source,
+            "location": self.location,
+            "verified": self.verified,
             "files": [dataclasses.asdict(record) for record in self.files],
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,9 +250,10 @@ def candidate_folders(spec: DatasetSpec) -> list[tuple[str, Path]]:
 def missing_files(folder: Path) -> list[str]:
     """The IDX file names found in folder neither raw nor gzipped."""
     return [
-        name for name in IDX_FILES.values()
+        name
+        for name in IDX_FILES.values()
         if not (folder / name).is_file() and not (folder / f"{name}.gz").is_file()
-    ]  # fmt: skip
+    ]
 
 
 def find_files(spec: DatasetSpec | None, folder: Path) -> dict[str, Path]:
@@ -491,9 +502,14 @@ def build_dataset(
             f"pixels but test images are {arrays['test_images'].shape[1:]}; they must agree"
         )
     return Dataset(
-        name, arrays["train_images"], arrays["train_labels"],
-        arrays["test_images"], arrays["test_labels"], class_names, provenance,
-    )  # fmt: skip
+        name,
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays["test_images"],
+        arrays["test_labels"],
+        class_names,
+        provenance,
+    )
 
 
 def checksum_cache_path() -> Path | None:
@@ -547,10 +563,14 @@ def remember_checksums(
 ) -> None:
     """Add the verified records to the cache file, atomically; failing to write is harmless."""
     added = {
-        stamps[r.role][0]: {"size": stamps[r.role][1], "mtime_ns": stamps[r.role][2],
-                            "sha256": r.sha256}
-        for r in records if r.verified and stamps.get(r.role)
-    }  # fmt: skip
+        stamps[r.role][0]: {
+            "size": stamps[r.role][1],
+            "mtime_ns": stamps[r.role][2],
+            "sha256": r.sha256,
+        }
+        for r in records
+        if r.verified and stamps.get(r.role)
+    }
     if all(cache.get(key) == entry for key, entry in added.items()):
         return
     path = checksum_cache_path()

@@ -89,8 +89,9 @@ def build_ensemble(
     configs = [run.read_config() for run in runs]
     for run, config in zip(runs[1:], configs[1:], strict=True):
         same = (config.data, config.training.validation_split) == (
-            configs[0].data, configs[0].training.validation_split
-        )  # fmt: skip
+            configs[0].data,
+            configs[0].training.validation_split,
+        )
         if not same:
             raise RunError(
                 f"run {run.path} was trained on other data or another validation split than "
@@ -119,11 +120,18 @@ def build_ensemble(
             "mean_member_test_accuracy": float(np.mean([r["test_accuracy"] for r in member_rows])),
             "mean_member_val_accuracy": _mean([r["val_accuracy"] for r in member_rows]),
         },
-        "timings": {"train_seconds": 0.0, "seconds_per_epoch": [],
-                    "evaluate_seconds": time.perf_counter() - started},
-        "environment": environment(), "data": provenance_dict(data), "engine": "ensemble",
-        "epochs_run": 0, "parameters": count_trainable_parameters(model), "seed": None,
-    }  # fmt: skip
+        "timings": {
+            "train_seconds": 0.0,
+            "seconds_per_epoch": [],
+            "evaluate_seconds": time.perf_counter() - started,
+        },
+        "environment": environment(),
+        "data": provenance_dict(data),
+        "engine": "ensemble",
+        "epochs_run": 0,
+        "parameters": count_trainable_parameters(model),
+        "seed": None,
+    }
     run = RunDir.create(runs_dir, name)
     run.write_config(dataclasses.replace(configs[0], name=name))
     run.write_summary(model_summary(model))
@@ -138,10 +146,15 @@ def build_ensemble(
 
 
 def _member_row(run: RunDir, predictor: Predictor, data, x_val, y_val) -> dict:
-    test = classification_metrics(data.y_test, predictor.predict_proba(data.x_test),
-                                  predictor.class_names)  # fmt: skip
-    return {"run": run.name, "path": str(run.path), "test_accuracy": test["test_accuracy"],
-            "val_accuracy": _scores(predictor, x_val, y_val).get("accuracy")}  # fmt: skip
+    test = classification_metrics(
+        data.y_test, predictor.predict_proba(data.x_test), predictor.class_names
+    )
+    return {
+        "run": run.name,
+        "path": str(run.path),
+        "test_accuracy": test["test_accuracy"],
+        "val_accuracy": _scores(predictor, x_val, y_val).get("accuracy"),
+    }
 
 
 def _scores(predictor: Predictor, x, y) -> dict:
@@ -150,8 +163,10 @@ def _scores(predictor: Predictor, x, y) -> dict:
         return {}
     probabilities = predictor.predict_proba(x)
     picked = np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0)
-    return {"accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
-            "loss": float(-np.mean(np.log(picked)))}  # fmt: skip
+    return {
+        "accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
+        "loss": float(-np.mean(np.log(picked))),
+    }
 
 
 def _mean(values) -> float | None:

@@ -105,11 +105,16 @@ def train_run(
     training = config.training
     with run.lock():
         history = fit(
-            model, data, epochs=training.epochs, batch_size=training.batch_size,
-            validation_split=training.validation_split, seed=training.seed,
-            engine=training.engine, initial_epoch=initial_epoch,
+            model,
+            data,
+            epochs=training.epochs,
+            batch_size=training.batch_size,
+            validation_split=training.validation_split,
+            seed=training.seed,
+            engine=training.engine,
+            initial_epoch=initial_epoch,
             callbacks=[RunCheckpoint(run, history_before), *early_stopping(training), *callbacks],
-        )  # fmt: skip
+        )
     full_history = {key: list(values) for key, values in history_before.items()}
     for key, values in history.history.items():
         full_history.setdefault(key, []).extend(float(value) for value in values)
@@ -142,8 +147,9 @@ def finish_run(
     with run.lock():
         if not saved:
             save_trained(run, model, history)
-        metrics = write_results(run, model, data, config, history, figures=figures,
-                                extra_metrics=extra_metrics or {})  # fmt: skip
+        metrics = write_results(
+            run, model, data, config, history, figures=figures, extra_metrics=extra_metrics or {}
+        )
         run.remove_leftovers()
         run.mark_finished()
     return metrics
@@ -264,9 +270,14 @@ def resume_experiment(
             on_start(run.path, model, config)
         if not trained:
             history = train_run(
-                run, model, data, config, initial_epoch=initial_epoch,
-                history_before=history, callbacks=callbacks,
-            )  # fmt: skip
+                run,
+                model,
+                data,
+                config,
+                initial_epoch=initial_epoch,
+                history_before=history,
+                callbacks=callbacks,
+            )
         metrics = finish_run(run, model, data, config, history, figures=figures)
     return RunResult(run.path, metrics, history)
 
@@ -303,15 +314,22 @@ def draw_figures(run_dir: str | os.PathLike) -> list[Path]:
 def environment() -> dict:
     """Versions, backend and device of this run, for reproducibility."""
     info = {
-        "python": platform.python_version(), "keras": keras.__version__,
-        "backend": keras.backend.backend(), "numpy": np.__version__,
-        "platform": platform.platform(), "device": "cpu", "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "device": "cpu",
+        "cpu_count": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
-    }  # fmt: skip
+    }
     if keras.backend.backend() == "jax":
         import jax
 
         devices = jax.devices()  # populations split their members over several CPU devices
-        info |= {"jax": jax.__version__, "device": str(devices[0].platform),
-                 "jax_devices": len(devices)}  # fmt: skip
+        info |= {
+            "jax": jax.__version__,
+            "device": str(devices[0].platform),
+            "jax_devices": len(devices),
+        }
     return info

@@ -168,9 +168,12 @@ def check_gzip_size(path: Path, header: IdxHeader, file_size: int, fix: str) -> 
     most = MAX_DEFLATE_RATIO * file_size
     if header.size > most:
         raise size_error(
-            path, "truncated or corrupt header", header,
-            f"a gzip file of {file_size:,} bytes decompresses to at most {most:,} bytes", fix,
-        )  # fmt: skip
+            path,
+            "truncated or corrupt header",
+            header,
+            f"a gzip file of {file_size:,} bytes decompresses to at most {most:,} bytes",
+            fix,
+        )
 
 
 def read_header(reader, path: Path, expected_ndim: int, fix: str) -> tuple[IdxHeader, bytes]:
@@ -190,10 +193,12 @@ def read_values(reader, path: Path, header: IdxHeader, head: bytes, fix: str) ->
         raise size_error(path, "truncated", header, f"the content is {filled:,} bytes", fix)
     if reader.read(1):
         raise size_error(
-            path, "has trailing bytes", header,
-            "the content goes on past them (reading stopped there: a gzip bomb or a damaged "
-            "file)", fix,
-        )  # fmt: skip
+            path,
+            "has trailing bytes",
+            header,
+            "the content goes on past them (reading stopped there: a gzip bomb or a damaged file)",
+            fix,
+        )
     return content
 
 

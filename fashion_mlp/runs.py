@@ -310,9 +310,12 @@ class RunDir:
             "date": datetime.fromtimestamp((self.path / self.CONFIG).stat().st_mtime).strftime(
                 "%Y-%m-%d %H:%M"
             ),
-            "architecture": "", "epochs": None, "test_accuracy": None, "train_seconds": None,
+            "architecture": "",
+            "epochs": None,
+            "test_accuracy": None,
+            "train_seconds": None,
             "status": "finished",
-        }  # fmt: skip
+        }
         try:
             row["architecture"] = architecture(self.read_config().to_dict()["model"])
             row |= self._progress()
@@ -499,9 +502,11 @@ def acquire_lock(path: Path) -> None:
 
 def this_process() -> dict[str, Any]:
     return {
-        "pid": os.getpid(), "host": socket.gethostname(),
-        "since": datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv)[:200],
-    }  # fmt: skip
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv)[:200],
+    }
 
 
 def read_lock(path: Path) -> dict[str, Any] | None:

@@ -23,9 +23,12 @@ def limit_dataset(data: Dataset, train_limit: int = 0, test_limit: int = 0) -> D
     """The first train_limit training and test_limit test images (0 = all of a split)."""
     train, test = train_limit or None, test_limit or None
     return dataclasses.replace(
-        data, x_train=data.x_train[:train], y_train=data.y_train[:train],
-        x_test=data.x_test[:test], y_test=data.y_test[:test],
-    )  # fmt: skip
+        data,
+        x_train=data.x_train[:train],
+        y_train=data.y_train[:train],
+        x_test=data.x_test[:test],
+        y_test=data.y_test[:test],
+    )
 
 
 def integer_labels(labels: np.ndarray) -> np.ndarray:

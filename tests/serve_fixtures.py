@@ -43,14 +43,17 @@ def make_run(runs_dir: Path, data_folder: Path, name: str, hidden=(16,), epochs=
     """A finished run folder (config, model, history, metrics, one figure, report)."""
     from fashion_mlp.subsets import load_run_data
 
-    config = build_config(preset("smoke"), {"name": name, "data": {"name": str(data_folder)},
-                                             "model": {"hidden": list(hidden)}})  # fmt: skip
+    config = build_config(
+        preset("smoke"),
+        {"name": name, "data": {"name": str(data_folder)}, "model": {"hidden": list(hidden)}},
+    )
     data = load_run_data(config.data)
     keras.utils.set_random_seed(0)
     model = build_model(MLPSpec(hidden=tuple(hidden)), style="sequential", data=data)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    fit = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=32,
-                    validation_split=0.1, verbose=0)  # fmt: skip
+    fit = model.fit(
+        data.x_train, data.y_train, epochs=epochs, batch_size=32, validation_split=0.1, verbose=0
+    )
     run = RunDir(runs_dir / name)
     run.path.mkdir(parents=True)
     run.write_config(config)
@@ -87,8 +90,12 @@ def oversized_png(width: int = 10_000, height: int = 10_000) -> bytes:
         return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def copy_run(run: RunDir, name: str, changes: dict) -> RunDir:

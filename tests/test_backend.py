@@ -36,6 +36,7 @@ def test_a_fresh_process_importing_the_package_has_those_devices():
     env = {key: value for key, value in os.environ.items() if key != "JAX_NUM_CPU_DEVICES"}
     env["JAX_PLATFORMS"] = "cpu"
     script = "import fashion_mlp, jax; print(len(jax.devices()))"
-    shown = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, check=True).stdout  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert int(shown) == min(backend.MAX_CPU_DEVICES, backend.usable_cores())

@@ -128,8 +128,11 @@ def test_runs_table_fits_80_columns_when_piped(tmp_path):
     env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
     result = subprocess.run(
         [sys.executable, "-m", "fashion_mlp", "runs", "--runs-dir", str(tmp_path / "runs")],
-        capture_output=True, text=True, env=env, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
     body = [line for line in lines if "notebook-" in line]

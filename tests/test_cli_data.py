@@ -24,8 +24,11 @@ def test_json_description(idx_folder, capsys):
     assert info["train"]["shape"] == [120, 28, 28] and info["test"]["shape"] == [40, 28, 28]
     assert sum(info["train"]["per_class"]) == 120 and len(info["test"]["per_class"]) == 10
     assert [record["role"] for record in info["files"]] == [
-        "train_images", "train_labels", "test_images", "test_labels",
-    ]  # fmt: skip
+        "train_images",
+        "train_labels",
+        "test_images",
+        "test_labels",
+    ]
     assert all(len(record["sha256"]) == 64 for record in info["files"])
 
 

@@ -214,8 +214,13 @@ def test_image_sizes_that_disagree(tmp_path):
 
 def test_mnist_from_keras_npz(tmp_path, monkeypatch):
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=SMALL.x_train, y_train=SMALL.y_train, x_test=SMALL.x_test,
-             y_test=SMALL.y_test)  # fmt: skip
+    np.savez(
+        buffer,
+        x_train=SMALL.x_train,
+        y_train=SMALL.y_train,
+        x_test=SMALL.x_test,
+        y_test=SMALL.y_test,
+    )
     content = buffer.getvalue()
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "mnist.npz").write_bytes(content)
@@ -345,8 +350,12 @@ def test_named_data_set_with_modified_file_loads_when_allowed(sources):
     data = load_dataset("fashion", data_dir=sources["data_dir"], allow_modified=True)
     assert not data.provenance.verified
     verified = {record.role: record.verified for record in data.provenance.files}
-    assert verified == {"train_images": True, "train_labels": True, "test_images": True,
-                        "test_labels": False}  # fmt: skip
+    assert verified == {
+        "train_images": True,
+        "train_labels": True,
+        "test_images": True,
+        "test_labels": False,
+    }
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from fashion_mlp.errors import DatasetError
 from fashion_mlp.idx import read_idx
 
 FIX = "Replace the file."
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)  # fmt: skip
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EXTREME_SIZES = [0, 1, 28, 2**31 - 1, 2**31, 2**32 - 1]
 
 

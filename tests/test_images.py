@@ -272,9 +272,18 @@ def test_float_image_with_extreme_finite_values_is_scaled(tmp_path):
 
 
 REDUCED_VARIANTS = [
-    "grey_png", "rgb", "rgba_transparent", "la_transparent", "palette", "palette_transparent",
-    "uint16", "jpeg", "jpeg_light_photo", "large_non_square", "tiff",
-]  # fmt: skip
+    "grey_png",
+    "rgb",
+    "rgba_transparent",
+    "la_transparent",
+    "palette",
+    "palette_transparent",
+    "uint16",
+    "jpeg",
+    "jpeg_light_photo",
+    "large_non_square",
+    "tiff",
+]
 
 
 @pytest.mark.parametrize("variant", REDUCED_VARIANTS)

@@ -15,11 +15,26 @@ from PIL import Image
 from fashion_mlp import images
 from fashion_mlp.images import ImageError, fashion_input, load_image
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)  # fmt: skip
-MODES = ["1", "L", "P", "LA", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "I", "F",
-         "I;16", "I;16B", "La", "RGBa"]  # fmt: skip
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MODES = [
+    "1",
+    "L",
+    "P",
+    "LA",
+    "PA",
+    "RGB",
+    "RGBA",
+    "CMYK",
+    "YCbCr",
+    "LAB",
+    "HSV",
+    "I",
+    "F",
+    "I;16",
+    "I;16B",
+    "La",
+    "RGBa",
+]
 DTYPES = [np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64, np.bool_]
 SIDES = st.integers(1, 48)
 

@@ -126,11 +126,20 @@ def test_loss_equals_keras_sparse_cross_entropy():
         (LABELS, PROBABILITIES * 0, "all zeros"),
     ],
     ids=[
-        "fewer_labels", "too_few_columns", "one_dimensional_probabilities", "label_too_big",
-        "negative_label", "one_hot_wrong_width", "fractional_labels", "string_labels", "nan",
-        "negative_probability", "empty", "zero_row",
+        "fewer_labels",
+        "too_few_columns",
+        "one_dimensional_probabilities",
+        "label_too_big",
+        "negative_label",
+        "one_hot_wrong_width",
+        "fractional_labels",
+        "string_labels",
+        "nan",
+        "negative_probability",
+        "empty",
+        "zero_row",
     ],
-)  # fmt: skip
+)
 def test_mismatched_inputs_give_config_error(labels, probabilities, message):
     with pytest.raises(ConfigError, match=message):
         classification_metrics(labels, probabilities, NAMES)
@@ -144,6 +153,9 @@ def test_report_shows_accuracy_loss_and_each_class(metrics):
     assert f"loss {metrics['test_loss']:.4f}" in text
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.strip()}
     assert rows["shoe"] == [
-        "0.667", "1.000", "0.800", "2",
-    ]  # fmt: skip
+        "0.667",
+        "1.000",
+        "0.800",
+        "2",
+    ]
     assert "macro avg" in text

@@ -88,9 +88,12 @@ def test_momentum_for_an_optimizer_without_it_is_an_error(small_data):
 
 def test_cosine_schedule_warms_up_then_decays_to_zero(small_data):
     model = compile_model(
-        tiny_model(small_data), schedule="cosine", learning_rate=0.1, warmup_steps=10,
+        tiny_model(small_data),
+        schedule="cosine",
+        learning_rate=0.1,
+        warmup_steps=10,
         total_steps=110,
-    )  # fmt: skip
+    )
     assert learning_rate_at(model, 0) == pytest.approx(0.0)
     assert learning_rate_at(model, 5) == pytest.approx(0.05)
     assert learning_rate_at(model, 10) == pytest.approx(0.1)
@@ -146,8 +149,10 @@ def test_a_model_saved_with_the_smoothed_loss_loads_where_no_training_code_was_i
     model.save(tmp_path / "model.keras")
     loaded = subprocess.run(
         [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path / "model.keras")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert float(loaded.stdout) == pytest.approx(0.1)
 
 

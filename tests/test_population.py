@@ -59,9 +59,15 @@ def alone(seed, learning_rate, epochs, patience=-1):
     model = small_model(seed, learning_rate)
     stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
     history = fit(
-        model, DATA, epochs=epochs, batch_size=BATCH, validation_split=SPLIT, seed=seed,
-        engine="compiled", callbacks=[stop] if patience >= 0 else [],
-    )  # fmt: skip
+        model,
+        DATA,
+        epochs=epochs,
+        batch_size=BATCH,
+        validation_split=SPLIT,
+        seed=seed,
+        engine="compiled",
+        callbacks=[stop] if patience >= 0 else [],
+    )
     return model, history.history
 
 
@@ -76,9 +82,14 @@ def test_two_members_match_each_trained_alone_early_stopping_included():
     members = [(1, 0.01), (2, 2.0)]  # lr 2.0 diverges: its val_loss rises and it stops early
     models = [small_model(seed, rate) for seed, rate in members]
     histories = train_population(
-        models, DATA, seeds=[1, 2], epochs=5, batch_size=BATCH, validation_split=SPLIT,
+        models,
+        DATA,
+        seeds=[1, 2],
+        epochs=5,
+        batch_size=BATCH,
+        validation_split=SPLIT,
         early_stopping_patience=1,
-    )  # fmt: skip
+    )
     for model, history, (seed, rate) in zip(models, histories, members, strict=True):
         # On several CPU devices each member's share of the program is compiled apart, so its
         # sums may round differently (~1e-7); the diverging member magnifies that to ~1e-4.
@@ -101,15 +112,21 @@ def test_a_killed_population_resumes_exactly_and_split_programs_agree(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         train_population(
-            [small_model(seed) for seed in (5, 6)], DATA, checkpoint_dir=tmp_path,
-            on_epoch_end=kill_after_first_epoch, **settings,
-        )  # fmt: skip
+            [small_model(seed) for seed in (5, 6)],
+            DATA,
+            checkpoint_dir=tmp_path,
+            on_epoch_end=kill_after_first_epoch,
+            **settings,
+        )
     seen = []
     resumed = [small_model(seed) for seed in (5, 6)]  # fresh weights: the checkpoint decides
     histories = train_population(
-        resumed, DATA, checkpoint_dir=tmp_path,
-        on_epoch_end=lambda epoch, logs: seen.append(epoch), **settings,
-    )  # fmt: skip
+        resumed,
+        DATA,
+        checkpoint_dir=tmp_path,
+        on_epoch_end=lambda epoch, logs: seen.append(epoch),
+        **settings,
+    )
     assert seen == [1, 2]
     for model, history, reference, reference_history in zip(
         resumed, histories, expected, expected_histories, strict=True
@@ -132,11 +149,21 @@ def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
         if epoch == 0:
             raise KeyboardInterrupt
 
-    settings = {"seeds": seeds, "epochs": 2, "batch_size": BATCH, "validation_split": SPLIT,
-                "members_per_program": 8, "checkpoint_dir": tmp_path}  # fmt: skip
+    settings = {
+        "seeds": seeds,
+        "epochs": 2,
+        "batch_size": BATCH,
+        "validation_split": SPLIT,
+        "members_per_program": 8,
+        "checkpoint_dir": tmp_path,
+    }
     with pytest.raises(KeyboardInterrupt):
-        train_population([small_model(seed) for seed in seeds], DATA,
-                         on_epoch_end=kill_after_first_epoch, **settings)  # fmt: skip
+        train_population(
+            [small_model(seed) for seed in seeds],
+            DATA,
+            on_epoch_end=kill_after_first_epoch,
+            **settings,
+        )
     with np.load(tmp_path / "state.npz") as arrays:
         assert all(len(arrays[name]) == 3 for name in arrays.files)
     models = [small_model(seed) for seed in seeds]
@@ -155,18 +182,28 @@ def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(sett
         model = small_model(3)
         decay = value if setting == "weight_decay" else 0.01
         smoothing = value if setting == "label_smoothing" else 0.1
-        model.compile(optimizer=keras.optimizers.AdamW(0.01, weight_decay=decay),
-                      loss=SparseCategoricalCrossentropyWithSmoothing(smoothing),
-                      metrics=["accuracy"])  # fmt: skip
+        model.compile(
+            optimizer=keras.optimizers.AdamW(0.01, weight_decay=decay),
+            loss=SparseCategoricalCrossentropyWithSmoothing(smoothing),
+            metrics=["accuracy"],
+        )
         return model
 
     models = [member(value) for value in values]
-    histories = train_population(models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH,
-                                 validation_split=SPLIT)  # fmt: skip
+    histories = train_population(
+        models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH, validation_split=SPLIT
+    )
     for model, history, value in zip(models, histories, values, strict=True):
         reference = member(value)
-        expected = fit(reference, DATA, epochs=2, batch_size=BATCH, validation_split=SPLIT,
-                       seed=3, engine="compiled")  # fmt: skip
+        expected = fit(
+            reference,
+            DATA,
+            epochs=2,
+            batch_size=BATCH,
+            validation_split=SPLIT,
+            seed=3,
+            engine="compiled",
+        )
         assert_same(model, history, reference, expected.history)  # val_loss: its own smoothing
     first, second = (model.get_weights()[0] for model in models)
     assert np.abs(first - second).max() > 1e-3  # the values made a difference
@@ -175,12 +212,20 @@ def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(sett
 def test_members_with_their_own_dropout_rate_match_each_trained_alone():
     rates = [0.05, 0.7]
     models = [small_model(3, dropout=rate) for rate in rates]
-    histories = train_population(models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH,
-                                 validation_split=SPLIT)  # fmt: skip
+    histories = train_population(
+        models, DATA, seeds=[3, 3], epochs=2, batch_size=BATCH, validation_split=SPLIT
+    )
     for model, history, rate in zip(models, histories, rates, strict=True):
         reference = small_model(3, dropout=rate)
-        expected = fit(reference, DATA, epochs=2, batch_size=BATCH, validation_split=SPLIT,
-                       seed=3, engine="compiled")  # fmt: skip
+        expected = fit(
+            reference,
+            DATA,
+            epochs=2,
+            batch_size=BATCH,
+            validation_split=SPLIT,
+            seed=3,
+            engine="compiled",
+        )
         assert_same(model, history, reference, expected.history)  # the same units dropped
     first, second = (model.get_weights()[0] for model in models)
     assert np.abs(first - second).max() > 1e-3  # the rates made a difference
@@ -200,11 +245,19 @@ def test_a_population_on_other_data_does_not_reuse_the_last_ones_constants():
     other.x_train[:] = other.x_train // 3  # darker: another Normalization mean and variance
     train_population([normalised_model(0, DATA.x_train)], DATA, seeds=[0], epochs=1)
     model = normalised_model(0, other.x_train)
-    history = train_population([model], other, seeds=[0], epochs=2, batch_size=BATCH,
-                               validation_split=SPLIT)[0]  # fmt: skip
+    history = train_population(
+        [model], other, seeds=[0], epochs=2, batch_size=BATCH, validation_split=SPLIT
+    )[0]
     reference = normalised_model(0, other.x_train)
-    expected = fit(reference, other, epochs=2, batch_size=BATCH, validation_split=SPLIT, seed=0,
-                   engine="compiled")  # fmt: skip
+    expected = fit(
+        reference,
+        other,
+        epochs=2,
+        batch_size=BATCH,
+        validation_split=SPLIT,
+        seed=0,
+        engine="compiled",
+    )
     assert_same(model, history, reference, expected.history)
     with pytest.raises(ConfigError, match="member 1 differs from member 0 in its layer constants"):
         train_population([model, normalised_model(0, DATA.x_train)], other, seeds=[0, 1], epochs=1)
@@ -215,9 +268,17 @@ def test_members_that_differ_beyond_seed_and_learning_rate_are_refused():
         train_population(  # dropout in one member only: a different step
             [small_model(0), small_model(1, dropout=0.0)], DATA, seeds=[0, 1], epochs=1
         )
-    spatial = [keras.Sequential([keras.Input((28, 28)), keras.layers.SpatialDropout1D(rate),
-                                 keras.layers.Flatten(), keras.layers.Dense(10)])
-               for rate in (0.1, 0.2)]  # fmt: skip
+    spatial = [
+        keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                keras.layers.SpatialDropout1D(rate),
+                keras.layers.Flatten(),
+                keras.layers.Dense(10),
+            ]
+        )
+        for rate in (0.1, 0.2)
+    ]
     for model in spatial:
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     with pytest.raises(ConfigError, match="in its architecture"):  # its own mask: rate shared

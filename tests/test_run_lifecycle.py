@@ -99,10 +99,12 @@ def test_leftovers_are_removed_and_nothing_else(finished_run, tmp_path):
     run_dir = copy_run(finished_run, tmp_path, "checkpointed")
     checkpoints = run_dir / "checkpoints"
     leftovers = [
-        run_dir / ".model.k2j_4abc.keras", run_dir / ".samples.zzzzzzzz.png",
-        checkpoints / ".epoch-003.a1b2c3d4.keras", checkpoints / ".state.qwertyui.json",
+        run_dir / ".model.k2j_4abc.keras",
+        run_dir / ".samples.zzzzzzzz.png",
+        checkpoints / ".epoch-003.a1b2c3d4.keras",
+        checkpoints / ".state.qwertyui.json",
         checkpoints / "epoch-001.keras",  # a checkpoint state.json no longer names
-    ]  # fmt: skip
+    ]
     kept = [run_dir / ".keep", run_dir / "notes.txt", run_dir / ".model.keras", run_dir / ".lock.x"]
     for path in leftovers + kept:
         path.write_bytes(b"")
@@ -126,8 +128,10 @@ def test_a_second_process_cannot_take_a_held_run(finished_run, tmp_path, capsys)
     run_dir = copy_run(finished_run, tmp_path, "checkpointed")
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(run_dir)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "locked\n"
         assert list_runs(tmp_path / "runs")[0]["status"] == "running"
@@ -185,20 +189,35 @@ DAMAGES = {
 }
 # (file, damage, stage of the run, commands that must fail naming the file, listed as damaged)
 DAMAGE_CASES = [
-    *[("checkpoints/state.json", damage, "checkpointed", ["resume"], True)
-      for damage in ("truncated", "empty list", "binary", "folder")],
-    *[("metrics.json", damage, "finished", ["evaluate", "predict", "report", "compare"], True)
-      for damage in ("empty list", "truncated", "binary", "folder")],
-    *[("config.toml", damage, "finished",
-       ["evaluate", "predict", "report", "compare", "resume"], True)
-      for damage in ("not TOML", "binary", "folder")],
-    *[("history.csv", damage, "finished", ["report", "compare"], False)
-      for damage in ("binary", "folder", "not TOML")],
-    *[("model.keras", damage, "trained", ["evaluate", "predict", "resume"], False)
-      for damage in ("truncated", "binary", "folder")],
+    *[
+        ("checkpoints/state.json", damage, "checkpointed", ["resume"], True)
+        for damage in ("truncated", "empty list", "binary", "folder")
+    ],
+    *[
+        ("metrics.json", damage, "finished", ["evaluate", "predict", "report", "compare"], True)
+        for damage in ("empty list", "truncated", "binary", "folder")
+    ],
+    *[
+        (
+            "config.toml",
+            damage,
+            "finished",
+            ["evaluate", "predict", "report", "compare", "resume"],
+            True,
+        )
+        for damage in ("not TOML", "binary", "folder")
+    ],
+    *[
+        ("history.csv", damage, "finished", ["report", "compare"], False)
+        for damage in ("binary", "folder", "not TOML")
+    ],
+    *[
+        ("model.keras", damage, "trained", ["evaluate", "predict", "resume"], False)
+        for damage in ("truncated", "binary", "folder")
+    ],
     ("report.html", "folder", "finished", ["report"], False),
     ("metrics.json", "folder", "trained", ["resume"], False),
-]  # fmt: skip
+]
 COMMANDS = {
     "evaluate": ["evaluate", "{run}"],
     "predict": ["predict", "{run}", "--test-index", "0"],

@@ -42,11 +42,21 @@ def served(tmp_path_factory):
     second = copy_run(first, "second", {"model": {"hidden": [8]}, "training": {"seed": 1}})
     (root / "secret.txt").write_text("not for the web")
     (runs_dir / "escape").symlink_to(root, target_is_directory=True)
-    settings = ServeSettings(runs_dir=runs_dir, data_name=str(data_folder),
-                             max_request_bytes=2 * 2**20, max_upload_bytes=2**20)  # fmt: skip
+    settings = ServeSettings(
+        runs_dir=runs_dir,
+        data_name=str(data_folder),
+        max_request_bytes=2 * 2**20,
+        max_upload_bytes=2**20,
+    )
     client = TestClient(create_app(settings), base_url="http://127.0.0.1:8000")
-    return {"client": client, "runs_dir": runs_dir, "data": data_folder, "root": root,
-            "first": first, "second": second}  # fmt: skip
+    return {
+        "client": client,
+        "runs_dir": runs_dir,
+        "data": data_folder,
+        "root": root,
+        "first": first,
+        "second": second,
+    }
 
 
 def error_of(response, status: int) -> str:
@@ -92,10 +102,19 @@ def test_one_run_its_files_figures_and_report(served):
 
 # Sent as URL path segments (a client resolves a bare `..` itself; see the next test for those).
 TRAVERSALS = [
-    "...", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "..%252F..%252Fetc%252Fpasswd",
-    "%2Fetc%2Fpasswd", "%2e%2e%2fsecret.txt", "first%2F..%2F..%2Fsecret.txt", "escape",
-    "first%00", "..%5C..%5Csecret.txt", "~root", "%252e%252e",
-]  # fmt: skip
+    "...",
+    "%2e%2e",
+    "..%2F..%2Fetc%2Fpasswd",
+    "..%252F..%252Fetc%252Fpasswd",
+    "%2Fetc%2Fpasswd",
+    "%2e%2e%2fsecret.txt",
+    "first%2F..%2F..%2Fsecret.txt",
+    "escape",
+    "first%00",
+    "..%5C..%5Csecret.txt",
+    "~root",
+    "%252e%252e",
+]
 
 
 @pytest.mark.parametrize("run_id", TRAVERSALS)
@@ -109,9 +128,21 @@ def test_run_ids_cannot_leave_the_runs_folder(served, run_id):
 
 @pytest.mark.parametrize(
     "run_id",
-    ["..", ".", "", "../secret.txt", "/etc/passwd", "first/../..", "..\\..", "escape", "a\x00b",
-     "first/", " first", "x" * 300],
-)  # fmt: skip
+    [
+        "..",
+        ".",
+        "",
+        "../secret.txt",
+        "/etc/passwd",
+        "first/../..",
+        "..\\..",
+        "escape",
+        "a\x00b",
+        "first/",
+        " first",
+        "x" * 300,
+    ],
+)
 def test_resolve_run_refuses_every_id_that_is_not_a_run_folder_inside(served, run_id):
     from fashion_mlp.serve.errors import ApiError
     from fashion_mlp.serve.paths import resolve_run
@@ -124,8 +155,12 @@ def test_resolve_run_refuses_every_id_that_is_not_a_run_folder_inside(served, ru
 
 def test_paths_outside_the_api_are_not_served(served):
     client = served["client"]
-    for path in ("/static/../../secret.txt", "/static/%2e%2e/%2e%2e/secret.txt",
-                 "/api/runs/first/figures/..%2Fconfig.toml", "/etc/passwd"):  # fmt: skip
+    for path in (
+        "/static/../../secret.txt",
+        "/static/%2e%2e/%2e%2e/secret.txt",
+        "/api/runs/first/figures/..%2Fconfig.toml",
+        "/etc/passwd",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "not for the web" not in response.text
@@ -160,8 +195,11 @@ def test_an_uploaded_photo_is_classified_as_the_library_classifies_it(served):
 
 def test_many_files_each_get_a_result_or_their_error(served):
     client = served["client"]
-    files = [("files", ("a.png", photo_bytes())), ("files", ("notes.txt", b"hello")),
-             ("files", ("b.png", photo_bytes()))]  # fmt: skip
+    files = [
+        ("files", ("a.png", photo_bytes())),
+        ("files", ("notes.txt", b"hello")),
+        ("files", ("b.png", photo_bytes())),
+    ]
     results = client.post("/api/runs/first/predict?k=2&pixels=false", files=files).json()["results"]
     assert [("error" in item) for item in results] == [False, True, False]
     assert "not an image" in results[1]["error"] and "pixels" not in results[0]
@@ -205,8 +243,11 @@ def test_predict_errors_for_unknown_runs_and_bad_parameters(served):
     assert "no run" in error_of(client.post("/api/runs/nope/predict", files=files), 404)
     assert "k=11" in error_of(client.post("/api/runs/first/predict?k=11", files=files), 422)
     assert error_of(client.post("/api/runs/first/predict"), 422)
-    garbage = client.post("/api/runs/first/predict", content=b"--x\r\n\r\n",
-                          headers={"content-type": "multipart/form-data; boundary=x"})  # fmt: skip
+    garbage = client.post(
+        "/api/runs/first/predict",
+        content=b"--x\r\n\r\n",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
     assert error_of(garbage, 400)  # malformed, not merely invalid
 
 
@@ -242,9 +283,10 @@ def test_bad_pixel_arrays_are_422(served, images, message):
 
 def test_invalid_json_is_422(served):
     response = served["client"].post(
-        "/api/runs/first/predict/pixels", content=b"{not json",
+        "/api/runs/first/predict/pixels",
+        content=b"{not json",
         headers={"content-type": "application/json"},
-    )  # fmt: skip
+    )
     assert error_of(response, 422)
 
 

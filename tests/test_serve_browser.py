@@ -95,8 +95,10 @@ def page(browser, server):
 
 
 def screenshot(page, name: str) -> Path:
-    folder = Path(os.environ.get("FASHION_MLP_SCREENSHOTS") or Path(tempfile.gettempdir())
-                  / "fashion-mlp-screenshots")  # fmt: skip
+    folder = Path(
+        os.environ.get("FASHION_MLP_SCREENSHOTS")
+        or Path(tempfile.gettempdir()) / "fashion-mlp-screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -205,13 +207,15 @@ def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.fill("input[name=epochs]", "3")
     page.click("#train-form button[type=submit]")
     page.wait_for_function("document.querySelector('#job-status').textContent === 'running'")
-    page.wait_for_function("document.querySelectorAll('#train-chart circle').length >= 1",
-                           timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        "document.querySelectorAll('#train-chart circle').length >= 1", timeout=60_000
+    )
     mid_line = page.locator("#job-line").inner_text()
     assert "epoch" in mid_line
     screenshot(page, "train-running")
-    page.wait_for_function("document.querySelector('#job-status').textContent === 'finished'",
-                           timeout=90_000)  # fmt: skip
+    page.wait_for_function(
+        "document.querySelector('#job-status').textContent === 'finished'", timeout=90_000
+    )
     assert page.locator("#train-chart circle").count() == 6  # 3 epochs x 2 curves
     assert "test accuracy" in page.locator("#job-line").inner_text()
     page.wait_for_function(

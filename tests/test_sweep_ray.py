@@ -34,9 +34,22 @@ def data_folder(tmp_path_factory):
 
 
 def sweep_args(data_folder, root, *extra):
-    return ["sweep", "--preset", "smoke", "--data", str(data_folder), "--train-limit", "0",
-            "--test-limit", "0", "--runs-dir", str(root / "runs"), "--sweeps-dir",
-            str(root / "sweeps"), *extra]  # fmt: skip
+    return [
+        "sweep",
+        "--preset",
+        "smoke",
+        "--data",
+        str(data_folder),
+        "--train-limit",
+        "0",
+        "--test-limit",
+        "0",
+        "--runs-dir",
+        str(root / "runs"),
+        "--sweeps-dir",
+        str(root / "sweeps"),
+        *extra,
+    ]
 
 
 def sweep_folder(root):
@@ -50,8 +63,11 @@ def read_rows(folder) -> dict[str, dict]:
 
 
 def files(folder, skip=()) -> set[str]:
-    return {str(path.relative_to(folder)) for path in folder.rglob("*")
-            if path.is_file() and path.relative_to(folder).parts[0] not in skip}  # fmt: skip
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and path.relative_to(folder).parts[0] not in skip
+    }
 
 
 def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_writes(
@@ -108,18 +124,22 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
         assert files(ray_run) == files(local.parent.parent / "runs" / expected["run"])
     state = json.loads((on_ray / "trials.json").read_text(encoding="utf-8"))
     assert state["backend"]["name"] == "ray"
-    assert all(entry["ray"]["failures"] == 0 and entry["ray"]["nodes"]
-               for entry in state["trials"])  # fmt: skip
+    assert all(entry["ray"]["failures"] == 0 and entry["ray"]["nodes"] for entry in state["trials"])
 
 
 def test_a_population_that_fails_every_try_is_an_error_and_resumes_from_its_checkpoint(
     data_folder, tmp_path
 ):
-    spec = sweep_spec({
-        "preset": "smoke", "axes": {"training.seed": [0, 1]},  # one population of two members
-        "base": {"data": {"name": str(data_folder), "train_limit": 0, "test_limit": 0},
-                 "training": {"epochs": 4}},
-    })  # fmt: skip
+    spec = sweep_spec(
+        {
+            "preset": "smoke",
+            "axes": {"training.seed": [0, 1]},  # one population of two members
+            "base": {
+                "data": {"name": str(data_folder), "train_limit": 0, "test_limit": 0},
+                "training": {"epochs": 4},
+            },
+        }
+    )
     workers, epochs = [], []
 
     def kill_after_its_first_epoch(kind, **details):  # its checkpoint is saved by then
@@ -132,8 +152,13 @@ def test_a_population_that_fails_every_try_is_an_error_and_resumes_from_its_chec
 
     no_retry = RayConfig(max_failures=0)
     with pytest.raises(RunError, match=r"1 population\(s\) did not finish.*sweep --resume"):
-        ray_backend.run_sweep_on_ray(spec, tmp_path / "sweeps", tmp_path / "runs", no_retry,
-                                     on_event=kill_after_its_first_epoch)  # fmt: skip
+        ray_backend.run_sweep_on_ray(
+            spec,
+            tmp_path / "sweeps",
+            tmp_path / "runs",
+            no_retry,
+            on_event=kill_after_its_first_epoch,
+        )
     folder = sweep_folder(tmp_path)
     state = json.loads((folder / "trials.json").read_text(encoding="utf-8"))
     assert [entry["ray"]["failures"] for entry in state["trials"]] == [1, 1]
@@ -204,15 +229,38 @@ def test_ray_missing_is_an_error_naming_the_extra(data_folder, tmp_path, monkeyp
 
 def test_backend_flags_parse_and_bad_ones_are_errors(data_folder, tmp_path, capsys):
     args = build_parser().parse_args(
-        ["sweep", "--seeds", "0-1", "--backend", "ray", "--address", "auto",
-         "--cpus-per-trial", "0.5", "--gpus-per-trial", "0.25", "--scheduler", "asha",
-         "--grace-period", "2", "--reduction-factor", "3", "--max-failures", "0"]
-    )  # fmt: skip
+        [
+            "sweep",
+            "--seeds",
+            "0-1",
+            "--backend",
+            "ray",
+            "--address",
+            "auto",
+            "--cpus-per-trial",
+            "0.5",
+            "--gpus-per-trial",
+            "0.25",
+            "--scheduler",
+            "asha",
+            "--grace-period",
+            "2",
+            "--reduction-factor",
+            "3",
+            "--max-failures",
+            "0",
+        ]
+    )
     assert chosen_backend(args) == "ray"
     assert RayConfig(**ray_settings(args)) == RayConfig(
-        address="auto", cpus_per_trial=0.5, gpus_per_trial=0.25, scheduler="asha",
-        grace_period=2, reduction_factor=3, max_failures=0,
-    )  # fmt: skip
+        address="auto",
+        cpus_per_trial=0.5,
+        gpus_per_trial=0.25,
+        scheduler="asha",
+        grace_period=2,
+        reduction_factor=3,
+        max_failures=0,
+    )
     for bad, message in (
         (["--address", "auto"], "--address: for --backend ray only"),
         (["--backend", "ray", "--gpus-per-trial", "1.5"], "--gpus-per-trial 1.5"),

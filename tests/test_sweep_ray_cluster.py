@@ -32,11 +32,14 @@ def two_nodes():
 
 def test_populations_spread_over_two_nodes_and_a_killed_worker_is_retried(two_nodes, tmp_path):
     data = write_idx_dataset(tmp_path / "data", synthetic_dataset(300, 100, seed=2))
-    spec = sweep_spec({
-        "preset": "smoke", "axes": {"training.seed": [0, 1]},
-        "base": {"data": {"name": str(data), "train_limit": 0, "test_limit": 0}},
-        "sweep": {"members_per_population": 1},
-    })  # fmt: skip
+    spec = sweep_spec(
+        {
+            "preset": "smoke",
+            "axes": {"training.seed": [0, 1]},
+            "base": {"data": {"name": str(data), "train_limit": 0, "test_limit": 0}},
+            "sweep": {"members_per_population": 1},
+        }
+    )
     killed = []
 
     def kill_first_worker(kind, **details):  # once population 0's first worker has started
@@ -45,8 +48,9 @@ def test_populations_spread_over_two_nodes_and_a_killed_worker_is_retried(two_no
             os.kill(details["pid"], signal.SIGKILL)
 
     settings = RayConfig(address=two_nodes.address, max_failures=1)
-    result = run_sweep_on_ray(spec, tmp_path / "sweeps", tmp_path / "runs", settings,
-                              on_event=kill_first_worker)  # fmt: skip
+    result = run_sweep_on_ray(
+        spec, tmp_path / "sweeps", tmp_path / "runs", settings, on_event=kill_first_worker
+    )
 
     assert killed and not ray.is_initialized()
     assert len(result.rows) == 2

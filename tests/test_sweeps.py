@@ -41,8 +41,10 @@ def test_a_sweep_file_gives_the_grid_and_random_draws(tmp_path):
     drawn = read_sweep_file(path, {"sweep": {"samples": 4, "sample_seed": 1}}).trials()
     assert len(drawn) == 4
     assert all(1e-5 <= t.settings["optimizer.weight_decay"] <= 1e-3 for t in drawn)
-    assert drawn[0].settings == read_sweep_file(path, {"sweep": {"samples": 4, "sample_seed": 1}}
-                                                ).trials()[0].settings  # fmt: skip
+    assert (
+        drawn[0].settings
+        == read_sweep_file(path, {"sweep": {"samples": 4, "sample_seed": 1}}).trials()[0].settings
+    )
 
 
 def test_bad_sweeps_are_errors_that_name_the_problem():
@@ -69,32 +71,55 @@ def test_a_sweep_on_a_preset_without_validation_split_asks_for_one():
 
 def test_flags_with_several_values_become_axes():
     args = build_parser().parse_args(
-        ["sweep", "--preset", "smoke", "--learning-rate", "0.003", "0.01", "--seeds", "0-2",
-         "--epochs", "3", "--ensemble", "2"]
-    )  # fmt: skip
+        [
+            "sweep",
+            "--preset",
+            "smoke",
+            "--learning-rate",
+            "0.003",
+            "0.01",
+            "--seeds",
+            "0-2",
+            "--epochs",
+            "3",
+            "--ensemble",
+            "2",
+        ]
+    )
     table = sweep_table(args)
     assert table["axes"] == {"optimizer.learning_rate": [0.003, 0.01], "training.seed": [0, 1, 2]}
     assert table["base"] == {"training": {"epochs": 3}} and table["sweep"] == {"ensemble": 2}
 
 
 def test_seeds_and_constant_learning_rates_share_a_population_other_settings_split():
-    spec = sweep_spec({"preset": "smoke", "axes": {
-        "optimizer.learning_rate": [0.01, 0.1], "training.seed": [0, 1],
-        "optimizer.label_smoothing": [0.0, 0.1, 0.2]}})  # fmt: skip
+    spec = sweep_spec(
+        {
+            "preset": "smoke",
+            "axes": {
+                "optimizer.learning_rate": [0.01, 0.1],
+                "training.seed": [0, 1],
+                "optimizer.label_smoothing": [0.0, 0.1, 0.2],
+            },
+        }
+    )
     groups = group_trials(spec.trials())
     assert [len(group) for group in groups] == [4, 8]  # smoothing's value is per member
     assert len(group_trials(spec.trials(), members_per_population=3)) == 5  # 3+1, 3+3+2
     cosine = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.1}})
     other = build_config({"optimizer": {"schedule": "cosine", "learning_rate": 0.2}})
     assert population_key(cosine) != population_key(other)  # a schedule fixes the rate
-    decays = [build_config({"optimizer": {"optimizer": "adamw", "weight_decay": decay}})
-              for decay in (0.0, 1e-4, 1e-2)]  # fmt: skip
+    decays = [
+        build_config({"optimizer": {"optimizer": "adamw", "weight_decay": decay}})
+        for decay in (0.0, 1e-4, 1e-2)
+    ]
     keys = [population_key(config) for config in decays]
     assert keys[1] == keys[2] != keys[0]  # a decay's value is per member; none is another step
     momentum = [build_config({"optimizer": {"momentum": value}}) for value in (0.8, 0.9)]
     assert population_key(momentum[0]) != population_key(momentum[1])  # a constant: splits
-    dropouts = [build_config({"model": {"hidden": [8, 8], "dropout": rates}})
-                for rates in (0.2, [0.2, 0.2], [0.5, 0.1], [0.5, 0.0])]  # fmt: skip
+    dropouts = [
+        build_config({"model": {"hidden": [8, 8], "dropout": rates}})
+        for rates in (0.2, [0.2, 0.2], [0.5, 0.1], [0.5, 0.0])
+    ]
     keys = [population_key(config) for config in dropouts]
     assert keys[0] == keys[1] == keys[2] != keys[3]  # rates per member; none after a layer splits
     inputs = [build_config({"model": {"input_dropout": rate}}) for rate in (0.0, 0.1, 0.2)]
@@ -108,10 +133,27 @@ def data_folder(tmp_path):
 
 
 def sweep_args(data_folder, tmp_path, *extra):
-    return ["sweep", "--preset", "smoke", "--data", str(data_folder), "--train-limit", "0",
-            "--test-limit", "0", "--learning-rate", "0.01", "0.05", "--seeds", "0-1",
-            "--runs-dir", str(tmp_path / "runs"), "--sweeps-dir", str(tmp_path / "sweeps"),
-            *extra]  # fmt: skip
+    return [
+        "sweep",
+        "--preset",
+        "smoke",
+        "--data",
+        str(data_folder),
+        "--train-limit",
+        "0",
+        "--test-limit",
+        "0",
+        "--learning-rate",
+        "0.01",
+        "0.05",
+        "--seeds",
+        "0-1",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--sweeps-dir",
+        str(tmp_path / "sweeps"),
+        *extra,
+    ]
 
 
 def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
@@ -258,12 +300,20 @@ def test_a_mirrored_ensemble_averages_each_member_over_the_image_and_its_mirror(
     members = []
     for seed in (0, 1):
         keras.utils.set_random_seed(seed)
-        members.append(keras.Sequential([keras.Input((4, 5)), keras.layers.Flatten(),
-                                         keras.layers.Dense(3, activation="softmax")]))  # fmt: skip
+        members.append(
+            keras.Sequential(
+                [
+                    keras.Input((4, 5)),
+                    keras.layers.Flatten(),
+                    keras.layers.Dense(3, activation="softmax"),
+                ]
+            )
+        )
     images = np.random.default_rng(0).random((6, 4, 5)).astype("float32")
     mirrored = images[:, :, ::-1]
-    expected = np.mean([m.predict(view, verbose=0) for m in members
-                        for view in (images, mirrored)], axis=0)  # fmt: skip
+    expected = np.mean(
+        [m.predict(view, verbose=0) for m in members for view in (images, mirrored)], axis=0
+    )
     model = ensemble_model(members, mirror=True)
     np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-6)
     plain = ensemble_model(members).predict(images, verbose=0)

@@ -64,34 +64,44 @@ def default_text(key: str, meaning: str = "", after: str = "") -> str:
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """--data and --data-dir: the flags that choose a data set, for every command loading one."""
     parser.add_argument(
-        "--data", dest="data.name", metavar="NAME_OR_FOLDER",
+        "--data",
+        dest="data.name",
+        metavar="NAME_OR_FOLDER",
         help="data set: 'fashion', 'mnist' or a folder holding the four IDX files "
         f"{default_text('data.name')}",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--data-dir", dest="data.data_dir", metavar="FOLDER",
+        "--data-dir",
+        dest="data.data_dir",
+        metavar="FOLDER",
         help="folder searched first for the data set's files (default: none; then "
         "$FASHION_MLP_DATA, the Keras cache, Debian's package, a download)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--allow-modified", dest="data.allow_modified", action=argparse.BooleanOptionalAction,
+        "--allow-modified",
+        dest="data.allow_modified",
+        action=argparse.BooleanOptionalAction,
         help="load a copy of a known data set whose checksums differ from the published ones, "
         f"unverified (data changed on purpose) {default_text('data.allow_modified', 'refuse')}",
-    )  # fmt: skip
+    )
 
 
 def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
     """--preset and --config: where a config starts."""
     parser.add_argument(
-        "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
+        "--preset",
+        choices=sorted(PRESETS),
+        default=DEFAULT_PRESET,
         help="starting configuration: notebook = the notebook's experiment, smoke = the whole "
         "pipeline in seconds, fast = 90%% in a minute, best = the best plain MLP in 5 minutes "
         f"(default: {DEFAULT_PRESET})",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--config", type=Path, metavar="FILE.toml",
+        "--config",
+        type=Path,
+        metavar="FILE.toml",
         help="TOML config applied over the preset (a run's config.toml re-runs it; default: none)",
-    )  # fmt: skip
+    )
 
 
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,12 +109,20 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     add_preset_arguments(parser)
     group = parser.add_argument_group("data")
     add_data_arguments(group)
-    group.add_argument("--train-limit", dest="data.train_limit", type=int, metavar="N",
-                       help=f"train on the first N images only "
-                       f"{default_text('data.train_limit', 'all')}")  # fmt: skip
-    group.add_argument("--test-limit", dest="data.test_limit", type=int, metavar="N",
-                       help=f"evaluate on the first N test images "
-                       f"{default_text('data.test_limit', 'all')}")  # fmt: skip
+    group.add_argument(
+        "--train-limit",
+        dest="data.train_limit",
+        type=int,
+        metavar="N",
+        help=f"train on the first N images only {default_text('data.train_limit', 'all')}",
+    )
+    group.add_argument(
+        "--test-limit",
+        dest="data.test_limit",
+        type=int,
+        metavar="N",
+        help=f"evaluate on the first N test images {default_text('data.test_limit', 'all')}",
+    )
     add_model_arguments(parser)
     add_optimizer_arguments(parser)
     add_training_arguments(parser)
@@ -114,155 +132,235 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """The network flags (--hidden, --activation, ..., --style, --model)."""
     group = parser.add_argument_group("model")
     group.add_argument(
-        "--hidden", dest="model.hidden", type=int, nargs="+", metavar="UNITS",
+        "--hidden",
+        dest="model.hidden",
+        type=int,
+        nargs="+",
+        metavar="UNITS",
         help=f"units of each hidden layer, input side first {default_text('model.hidden')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--activation", dest="model.activation", metavar="NAME",
+        "--activation",
+        dest="model.activation",
+        metavar="NAME",
         help="activation of the hidden layers, any Keras name such as relu, gelu, selu "
         f"{default_text('model.activation')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--dropout", dest="model.dropout", type=float, nargs="+", metavar="RATE",
+        "--dropout",
+        dest="model.dropout",
+        type=float,
+        nargs="+",
+        metavar="RATE",
         help="fraction of units dropped in training, in [0, 1): one rate for every hidden "
         f"layer or one per layer {default_text('model.dropout', 'none')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--batch-norm", dest="model.batch_norm", action=argparse.BooleanOptionalAction,
+        "--batch-norm",
+        dest="model.batch_norm",
+        action=argparse.BooleanOptionalAction,
         help="batch normalisation between each hidden Dense and its activation "
         f"{default_text('model.batch_norm')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--initializer", dest="model.kernel_initializer", metavar="NAME",
+        "--initializer",
+        dest="model.kernel_initializer",
+        metavar="NAME",
         help="Keras initializer of every kernel, such as he_normal "
         f"{default_text('model.kernel_initializer')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--l2", dest="model.l2", type=float, metavar="FACTOR",
+        "--l2",
+        dest="model.l2",
+        type=float,
+        metavar="FACTOR",
         help="L2 penalty added to the loss: FACTOR x sum of squared kernel weights "
         f"{default_text('model.l2', 'none')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--input-dropout", dest="model.input_dropout", type=float, metavar="RATE",
+        "--input-dropout",
+        dest="model.input_dropout",
+        type=float,
+        metavar="RATE",
         help="fraction of the standardised pixels dropped in training, in [0, 1) "
         f"{default_text('model.input_dropout', 'none')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--shift", dest="model.shift", type=int, metavar="PIXELS",
+        "--shift",
+        dest="model.shift",
+        type=int,
+        metavar="PIXELS",
         help="training-time augmentation: move each image by up to PIXELS pixels each way "
         f"{default_text('model.shift', 'none')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--flip", dest="model.flip", action=argparse.BooleanOptionalAction,
+        "--flip",
+        dest="model.flip",
+        action=argparse.BooleanOptionalAction,
         help="training-time augmentation: mirror half the images left-right "
         f"{default_text('model.flip')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--style", dest="model.style", choices=STYLES,
+        "--style",
+        dest="model.style",
+        choices=STYLES,
         help=f"Keras API that builds the network; all give the same model "
         f"{default_text('model.style')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--model", dest="model.user_model", metavar="FILE.py:FUNCTION",
+        "--model",
+        dest="model.user_model",
+        metavar="FILE.py:FUNCTION",
         help="use your own Keras model: FUNCTION(input_shape=..., num_classes=...) in FILE.py "
         "(default: none = the MLP described by the flags above)",
-    )  # fmt: skip
+    )
 
 
 def add_optimizer_arguments(parser: argparse.ArgumentParser) -> None:
     """The optimizer, schedule and loss flags (--optimizer, --learning-rate, ...)."""
     group = parser.add_argument_group("optimizer")
-    group.add_argument("--optimizer", dest="optimizer.optimizer", choices=OPTIMIZERS,
-                       help=f"optimizer {default_text('optimizer.optimizer')}")  # fmt: skip
     group.add_argument(
-        "--learning-rate", dest="optimizer.learning_rate", type=float, metavar="LR",
+        "--optimizer",
+        dest="optimizer.optimizer",
+        choices=OPTIMIZERS,
+        help=f"optimizer {default_text('optimizer.optimizer')}",
+    )
+    group.add_argument(
+        "--learning-rate",
+        dest="optimizer.learning_rate",
+        type=float,
+        metavar="LR",
         help="step size per update, or the peak of a schedule "
         f"{default_text('optimizer.learning_rate')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--momentum", dest="optimizer.momentum", type=float, metavar="M",
+        "--momentum",
+        dest="optimizer.momentum",
+        type=float,
+        metavar="M",
         help="momentum in [0, 1), sgd and rmsprop only "
         f"{default_text('optimizer.momentum', after=' with sgd; 0 = none with the others')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--nesterov", dest="optimizer.nesterov", action=argparse.BooleanOptionalAction,
+        "--nesterov",
+        dest="optimizer.nesterov",
+        action=argparse.BooleanOptionalAction,
         help="Nesterov momentum, sgd only "
         f"{default_text('optimizer.nesterov', after=' with sgd, off with the others')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--weight-decay", dest="optimizer.weight_decay", type=float, metavar="RATE",
+        "--weight-decay",
+        dest="optimizer.weight_decay",
+        type=float,
+        metavar="RATE",
         help="decoupled weight decay per update, as AdamW's "
         f"{default_text('optimizer.weight_decay', 'none')}",
-    )  # fmt: skip
+    )
     for beta, what in (("1", "first"), ("2", "second")):
         group.add_argument(
-            f"--beta-{beta}", dest=f"optimizer.beta_{beta}", type=float, metavar="BETA",
+            f"--beta-{beta}",
+            dest=f"optimizer.beta_{beta}",
+            type=float,
+            metavar="BETA",
             help=f"decay rate of the {what}-moment estimate, in [0, 1); adam, adamw and nadam "
             f"only {default_text(f'optimizer.beta_{beta}')}",
-        )  # fmt: skip
+        )
     group.add_argument(
-        "--ema", dest="optimizer.ema", type=float, metavar="MOMENTUM",
+        "--ema",
+        dest="optimizer.ema",
+        type=float,
+        metavar="MOMENTUM",
         help="keep an exponential moving average of the weights (e.g. 0.999) and save it as the "
         f"final weights {default_text('optimizer.ema', 'off')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--decay", dest="optimizer.decay", type=float, metavar="DECAY",
+        "--decay",
+        dest="optimizer.decay",
+        type=float,
+        metavar="DECAY",
         help="Keras 2's legacy decay: LR / (1 + DECAY x update), constant schedule only "
         f"{default_text('optimizer.decay', 'none; the notebook wrote 1e-6')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--schedule", dest="optimizer.schedule", choices=SCHEDULES,
+        "--schedule",
+        dest="optimizer.schedule",
+        choices=SCHEDULES,
         help="learning-rate schedule over the whole training; cosine decays to 0, one_cycle "
         f"rises from LR/25 then decays {default_text('optimizer.schedule')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--warmup-steps", dest="optimizer.warmup_steps", type=int, metavar="STEPS",
+        "--warmup-steps",
+        dest="optimizer.warmup_steps",
+        type=int,
+        metavar="STEPS",
         help="updates of linear warm-up, cosine and one_cycle only "
         f"{default_text('optimizer.warmup_steps', 'none; one_cycle: 30%% of training')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--label-smoothing", dest="optimizer.label_smoothing", type=float, metavar="S",
+        "--label-smoothing",
+        dest="optimizer.label_smoothing",
+        type=float,
+        metavar="S",
         help="spread S of each target over all classes, in [0, 1) "
         f"{default_text('optimizer.label_smoothing', 'none')}",
-    )  # fmt: skip
+    )
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The training flags (--epochs, --batch-size, ..., --engine, --early-stopping)."""
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", dest="training.epochs", type=int, metavar="N",
-                       help=f"passes over the data {default_text('training.epochs')}")  # fmt: skip
     group.add_argument(
-        "--batch-size", dest="training.batch_size", type=int, metavar="N",
+        "--epochs",
+        dest="training.epochs",
+        type=int,
+        metavar="N",
+        help=f"passes over the data {default_text('training.epochs')}",
+    )
+    group.add_argument(
+        "--batch-size",
+        dest="training.batch_size",
+        type=int,
+        metavar="N",
         help=f"images per gradient step {default_text('training.batch_size')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--validation-split", dest="training.validation_split", type=float, metavar="FRACTION",
+        "--validation-split",
+        dest="training.validation_split",
+        type=float,
+        metavar="FRACTION",
         help="fraction of the training set held out for validation, taken from its END, "
         "unshuffled, as Keras does "
         f"{default_text('training.validation_split', after='; 0 = none')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--seed", dest="training.seed", type=int, metavar="SEED",
-        help=f"seed of weights, shuffling and dropout, 0 to 2^32-1 "
-        f"{default_text('training.seed')}",
-    )  # fmt: skip
+        "--seed",
+        dest="training.seed",
+        type=int,
+        metavar="SEED",
+        help=f"seed of weights, shuffling and dropout, 0 to 2^32-1 {default_text('training.seed')}",
+    )
     group.add_argument(
-        "--engine", dest="training.engine", choices=ENGINES,
+        "--engine",
+        dest="training.engine",
+        choices=ENGINES,
         help="training engine: compiled = JAX-compiled epochs, keras = model.fit, auto = "
         f"compiled on the JAX backend, else keras {default_text('training.engine')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--early-stopping", dest="training.early_stopping_patience", type=int,
-        metavar="PATIENCE", help="stop after PATIENCE epochs without val_loss improvement "
+        "--early-stopping",
+        dest="training.early_stopping_patience",
+        type=int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without val_loss improvement "
         f"{default_text('training.early_stopping_patience', 'disable')}",
-    )  # fmt: skip
+    )
     group.add_argument(
-        "--restore-best", dest="training.restore_best_weights",
+        "--restore-best",
+        dest="training.restore_best_weights",
         action=argparse.BooleanOptionalAction,
         help="on early stopping, keep the best epoch's weights "
         f"{default_text('training.restore_best_weights')}",
-    )  # fmt: skip
+    )
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:

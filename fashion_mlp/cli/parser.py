@@ -60,21 +60,33 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=IntermixedArgumentParser
     )
     for add_command in (
-        add_data_command, add_summary_command, add_train_command, add_evaluate_command,
-        add_predict_command, add_runs_command, add_report_command, add_compare_command,
-        add_serve_command, add_sweep_command, add_ensemble_command,
-    ):  # fmt: skip
+        add_data_command,
+        add_summary_command,
+        add_train_command,
+        add_evaluate_command,
+        add_predict_command,
+        add_runs_command,
+        add_report_command,
+        add_compare_command,
+        add_serve_command,
+        add_sweep_command,
+        add_ensemble_command,
+    ):
         subparser = add_command(commands)
-        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                               help=DEBUG_HELP)  # fmt: skip
+        subparser.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
 def add_runs_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--runs-dir", type=Path, default=RUNS_DIR, metavar="FOLDER",
+        "--runs-dir",
+        type=Path,
+        default=RUNS_DIR,
+        metavar="FOLDER",
         help=f"folder that holds the run folders (default: {RUNS_DIR})",
-    )  # fmt: skip
+    )
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -85,28 +97,33 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_data_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "data", help="show, verify and sample the data set",
+        "data",
+        help="show, verify and sample the data set",
         description="Find (or download) the data set, verify its checksums and describe it.",
-    )  # fmt: skip
+    )
     add_data_arguments(parser)
     add_json_argument(parser)
     parser.add_argument(
-        "--samples", type=Path, metavar="FILE.png",
+        "--samples",
+        type=Path,
+        metavar="FILE.png",
         help="write a grid of random training images titled with their classes (default: none)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--download", action="store_true",
+        "--download",
+        action="store_true",
         help="download into the Keras cache even when another source has the files",
-    )  # fmt: skip
+    )
     return parser
 
 
 def add_summary_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "summary", help="print a model's layers, trainable parameters and size",
+        "summary",
+        help="print a model's layers, trainable parameters and size",
         description="Print the Keras summary of the model the flags describe, its number of "
         "trainable parameters and the size of its saved .keras file. Needs no data set.",
-    )  # fmt: skip
+    )
     add_preset_arguments(parser)
     add_model_arguments(parser)
     return parser
@@ -114,12 +131,13 @@ def add_summary_command(commands) -> argparse.ArgumentParser:
 
 def add_train_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "train", help="train, evaluate and save a run (default: the notebook's experiment)",
+        "train",
+        help="train, evaluate and save a run (default: the notebook's experiment)",
         description="Train a model, evaluate it on the test set and write a run folder "
         "(config, model, history, metrics, figures, report). With no flags: the notebook's "
         "784-64-32-10 tanh MLP, SGD lr 0.01 momentum 0.9 Nesterov, batch 16, 10 epochs, "
         "validation split 0.1, seed 0.",
-    )  # fmt: skip
+    )
     add_experiment_arguments(parser)
     group = parser.add_argument_group("run folder")
     add_runs_dir_argument(group)
@@ -128,19 +146,22 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         help="name in the run folder runs/<timestamp>-<name> (default: the preset's name)",
     )
     group.add_argument(
-        "--resume", type=Path, metavar="RUN",
+        "--resume",
+        type=Path,
+        metavar="RUN",
         help="continue an interrupted run from its last checkpoint (other flags are ignored: "
         "the run's own config.toml is used)",
-    )  # fmt: skip
+    )
     return parser
 
 
 def add_evaluate_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "evaluate", help="re-evaluate a run's model on the test set",
+        "evaluate",
+        help="re-evaluate a run's model on the test set",
         description="Load a run's model and print its test accuracy, loss and per-class scores "
         "on the run's own test set, or on another MNIST-format data set's (--data).",
-    )  # fmt: skip
+    )
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
     add_data_arguments(parser)
     add_json_argument(parser)
@@ -149,101 +170,130 @@ def add_evaluate_command(commands) -> argparse.ArgumentParser:
 
 def add_predict_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "predict", help="classify test images or your own image files",
+        "predict",
+        help="classify test images or your own image files",
         description="Classify test images (--test-index) or image files (any format Pillow "
         "reads, any size, colour or greyscale, light or dark background) with a run's model.",
-    )  # fmt: skip
+    )
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
     parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
     parser.add_argument(
-        "--test-index", type=int, nargs="+", default=[], metavar="N",
-        help="indices of test images to classify; negative ones count from the end "
-        "(default: none)",
-    )  # fmt: skip
-    parser.add_argument("--top", type=int, default=3, metavar="K",
-                        help="number of most probable classes shown (default: 3)")  # fmt: skip
+        "--test-index",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="indices of test images to classify; negative ones count from the end (default: none)",
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=3,
+        metavar="K",
+        help="number of most probable classes shown (default: 3)",
+    )
     add_json_argument(parser)
-    parser.add_argument("--plot", type=Path, metavar="FILE.png",
-                        help="write inputs beside their probabilities (default: none)")  # fmt: skip
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="write inputs beside their probabilities (default: none)",
+    )
     return parser
 
 
 def add_runs_command(commands) -> argparse.ArgumentParser:
-    parser = commands.add_parser("runs", help="list the runs as a table",
-                                 description="List the runs in the runs folder.")  # fmt: skip
+    parser = commands.add_parser(
+        "runs", help="list the runs as a table", description="List the runs in the runs folder."
+    )
     add_runs_dir_argument(parser)
-    parser.add_argument("--sort", choices=RUN_COLUMNS, default="date",
-                        help="column to sort by (default: date)")  # fmt: skip
-    parser.add_argument("--descending", action="store_true",
-                        help="largest first (default: smallest first)")  # fmt: skip
+    parser.add_argument(
+        "--sort", choices=RUN_COLUMNS, default="date", help="column to sort by (default: date)"
+    )
+    parser.add_argument(
+        "--descending", action="store_true", help="largest first (default: smallest first)"
+    )
     add_json_argument(parser)
     return parser
 
 
 def add_report_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "report", help="rebuild a run's report.html",
+        "report",
+        help="rebuild a run's report.html",
         description="Rebuild RUN/report.html from the run's config, metrics, history, summary "
         "and figures, and print its path.",
-    )  # fmt: skip
+    )
     parser.add_argument("run", metavar="RUN", help="run folder, e.g. runs/<timestamp>-<name>")
     parser.add_argument(
-        "--figures", action="store_true",
+        "--figures",
+        action="store_true",
         help="draw the figures again from the saved model and the data first (default: use "
         "the figures already in the run)",
-    )  # fmt: skip
+    )
     return parser
 
 
 def add_compare_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "compare", help="compare runs: differing settings and metrics",
+        "compare",
+        help="compare runs: differing settings and metrics",
         description="Print a table of the settings that differ between the runs and each run's "
         "test accuracy, test loss, epochs and training seconds.",
-    )  # fmt: skip
+    )
     parser.add_argument("runs", nargs="+", metavar="RUN", help="two or more run folders to compare")
     parser.add_argument(
         "--html", metavar="FILE", help="also write a self-contained comparison page (default: none)"
     )
     parser.add_argument(
-        "--plot", metavar="FILE.png",
+        "--plot",
+        metavar="FILE.png",
         help="also write the runs' validation curves overlaid, as PNG (default: none)",
-    )  # fmt: skip
+    )
     return parser
 
 
 def add_serve_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "serve", help="serve the web app and HTTP API (predict, test set, runs, training)",
+        "serve",
+        help="serve the web app and HTTP API (predict, test set, runs, training)",
         description="Serve a web page and a JSON API (docs at /docs) on one port: draw or upload "
         "images and see the model's probabilities, browse the test set, compare runs, start and "
         "watch trainings. Binding to a non-loopback address requires --token.",
-    )  # fmt: skip
+    )
     add_runs_dir_argument(parser)
     parser.add_argument(
-        "--host", default=SERVE_HOST,
+        "--host",
+        default=SERVE_HOST,
         help=f"address to listen on (default: {SERVE_HOST}, this machine only)",
-    )  # fmt: skip
-    parser.add_argument("--port", type=int, default=SERVE_PORT,
-                        help=f"TCP port (default: {SERVE_PORT}; 0 = any free port)")  # fmt: skip
+    )
     parser.add_argument(
-        "--token", default=os.environ.get(TOKEN_ENV), metavar="SECRET",
+        "--port",
+        type=int,
+        default=SERVE_PORT,
+        help=f"TCP port (default: {SERVE_PORT}; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        metavar="SECRET",
         help="every request must carry it (Authorization: Bearer SECRET, or open "
         f"/?token=SECRET once in a browser); required off loopback (default: ${TOKEN_ENV}, "
         "else none)",
-    )  # fmt: skip
+    )
     add_data_arguments(parser)
     return parser
 
 
 def add_sweep_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "sweep", help="train many trials as populations; rank them by validation accuracy",
+        "sweep",
+        help="train many trials as populations; rank them by validation accuracy",
         description="Train every trial of a sweep (a sweep file, or flags with several values: "
         "--learning-rate 0.003 0.01 0.03 --seeds 0-3) as populations of models trained "
         "together, each trial an ordinary run folder; write a sweep folder with results.csv, a "
         "figure per axis and report.html ranking the trials by validation accuracy.",
-    )  # fmt: skip
+    )
     add_sweep_arguments(parser)
     add_runs_dir_argument(parser)
     return parser
@@ -251,17 +301,24 @@ def add_sweep_command(commands) -> argparse.ArgumentParser:
 
 def add_ensemble_command(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "ensemble", help="average finished runs into one ensemble run",
+        "ensemble",
+        help="average finished runs into one ensemble run",
         description="Build one model averaging the runs' class probabilities, evaluate it on "
         "their test set and validation split, and save it as a new run folder.",
-    )  # fmt: skip
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN",
-                        help="two or more finished runs on the same data")  # fmt: skip
+    )
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        type=Path,
+        metavar="RUN",
+        help="two or more finished runs on the same data",
+    )
     parser.add_argument("--name", help="name of the ensemble run (default: ensemble-<count>)")
     parser.add_argument(
-        "--mirror", action="store_true",
+        "--mirror",
+        action="store_true",
         help="also average each member's prediction of the left-right mirrored image (pays "
         "for members trained with --flip; twice the inference)",
-    )  # fmt: skip
+    )
     add_runs_dir_argument(parser)
     return parser

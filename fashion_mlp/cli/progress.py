@@ -30,9 +30,13 @@ class RichProgress(keras.callbacks.Callback):
             return
         self.progress = Progress(
             TextColumn(f"epoch {epoch + 1}/{self.params.get('epochs', '?')}"),
-            BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[metrics]}"),
-            TimeElapsedColumn(), console=self.console, transient=True,
-        )  # fmt: skip
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
         self.task = self.progress.add_task("train", total=self.params.get("steps"), metrics="")
         self.progress.start()
 

@@ -36,36 +36,59 @@ AXIS_FLAGS = (
     ("--train-limit", "data.train_limit", int, "training images used (0 = all)"),
     ("--test-limit", "data.test_limit", int, "test images used (0 = all)"),
     ("--early-stopping", "training.early_stopping_patience", int, "patience (-1 = off)"),
-    ("--validation-split", "training.validation_split", float,
-     "fractions held out for validation, which ranks the trials (0 is refused)"),
-)  # fmt: skip
+    (
+        "--validation-split",
+        "training.validation_split",
+        float,
+        "fractions held out for validation, which ranks the trials (0 is refused)",
+    ),
+)
 
 # flag, RayConfig field, value type, help (each flag's default: RayConfig's, or the resumed sweep's)
 RAY_FLAGS = (
-    ("--address", "address", str, "Ray cluster to join: auto (the one this machine joined with "
-     "`ray start`) or HOST:PORT of its head node; none = start a Ray on this machine"),
+    (
+        "--address",
+        "address",
+        str,
+        "Ray cluster to join: auto (the one this machine joined with "
+        "`ray start`) or HOST:PORT of its head node; none = start a Ray on this machine",
+    ),
     ("--cpus-per-trial", "cpus_per_trial", float, "CPUs Ray reserves per population"),
     ("--gpus-per-trial", "gpus_per_trial", float, "GPUs per population; 0.25 shares one by four"),
-    ("--scheduler", "scheduler", str, f"{' or '.join(SCHEDULERS)}: asha stops poor populations "
-     "early (their runs keep the partial history, marked stopped_early)"),
+    (
+        "--scheduler",
+        "scheduler",
+        str,
+        f"{' or '.join(SCHEDULERS)}: asha stops poor populations "
+        "early (their runs keep the partial history, marked stopped_early)",
+    ),
     ("--grace-period", "grace_period", int, "asha: epochs before a population may be stopped"),
     ("--reduction-factor", "reduction_factor", int, "asha: 1 in N populations go on per rung"),
     ("--max-failures", "max_failures", int, "retries of a population whose worker died"),
-)  # fmt: skip
+)
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Sweep file, base config, the swept flags, trial drawing and outputs."""
     parser.add_argument(
-        "sweep_file", nargs="?", type=Path, metavar="SWEEP.toml",
+        "sweep_file",
+        nargs="?",
+        type=Path,
+        metavar="SWEEP.toml",
         help="sweep file: preset, base config, [axes], [sweep] (default: none, flags only)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--preset", choices=sorted(PRESETS), default=None,
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
         help="base configuration (default: the sweep file's, else notebook)",
-    )  # fmt: skip
-    parser.add_argument("--config", type=Path, metavar="FILE.toml",
-                        help="config file over the preset (default: none)")  # fmt: skip
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE.toml",
+        help="config file over the preset (default: none)",
+    )
     parser.add_argument("--name", help="sweep name, also in its runs' names (default: preset)")
     add_data_arguments(parser.add_argument_group("data"))
     group = parser.add_argument_group(
@@ -73,61 +96,87 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for flag, key, kind, what in AXIS_FLAGS:
         group.add_argument(
-            flag, dest=f"{AXIS_PREFIX}{key}", nargs="+", type=kind, metavar="V",
+            flag,
+            dest=f"{AXIS_PREFIX}{key}",
+            nargs="+",
+            type=kind,
+            metavar="V",
             help=f"{what} (config key {key}; default: the base config's)",
-        )  # fmt: skip
+        )
     drawing = parser.add_argument_group("trials and outputs")
     for flag, key, what in (
         ("--samples", "samples", "random trials drawn from the axes; 0 = the whole grid"),
         ("--sample-seed", "sample_seed", "seed of that draw"),
-        ("--members-per-population", "members_per_population",
-         "most members trained in one program; 0 = as many as memory allows"),
+        (
+            "--members-per-population",
+            "members_per_population",
+            "most members trained in one program; 0 = as many as memory allows",
+        ),
         ("--ensemble", "ensemble", "also ensemble the top K trials by validation; 0 = none"),
-        ("--figures-top", "figures_top",
-         "draw run figures for the top N by validation; 0 = none (report --figures later)"),
-    ):  # fmt: skip
+        (
+            "--figures-top",
+            "figures_top",
+            "draw run figures for the top N by validation; 0 = none (report --figures later)",
+        ),
+    ):
         drawing.add_argument(
-            flag, dest=f"sweep.{key}", type=int, metavar="N",
+            flag,
+            dest=f"sweep.{key}",
+            type=int,
+            metavar="N",
             help=f"{what} (default: {getattr(SweepConfig, key)})",
-        )  # fmt: skip
+        )
     drawing.add_argument(
-        "--sweeps-dir", type=Path, default=SWEEPS_DIR, metavar="FOLDER",
+        "--sweeps-dir",
+        type=Path,
+        default=SWEEPS_DIR,
+        metavar="FOLDER",
         help=f"folder that holds sweep folders (default: {SWEEPS_DIR})",
-    )  # fmt: skip
+    )
     drawing.add_argument(
-        "--resume", type=Path, metavar="SWEEP_DIR",
+        "--resume",
+        type=Path,
+        metavar="SWEEP_DIR",
         help="finish a killed sweep: finished trials are kept, the rest continue (other flags "
         "are ignored: the sweep folder's sweep.toml is used; the backend flags may change how)",
-    )  # fmt: skip
+    )
     where = parser.add_argument_group(
-        "where populations train", "each population (trials that share a compiled program) "
+        "where populations train",
+        "each population (trials that share a compiled program) "
         "trains in this process (local) or as one Ray Tune trial (ray: pip install "
         "'fashion-mlp[ray]'); runs/ and sweeps/ must be reachable from every Ray node",
-    )  # fmt: skip
+    )
     add_backend_arguments(where)
 
 
 def add_backend_arguments(group) -> None:
     """--backend and the Ray backend's flags (used with --backend ray only)."""
     group.add_argument(
-        "--backend", choices=BACKENDS, default=None,
+        "--backend",
+        choices=BACKENDS,
+        default=None,
         help="local: one population after another here; ray: on Ray Tune, several at once, "
         "on this machine or a cluster (default: local, or the resumed sweep's)",
-    )  # fmt: skip
+    )
     for flag, key, kind, what in RAY_FLAGS:
         default = getattr(RayConfig, key)
         group.add_argument(
-            flag, dest=f"ray.{key}", type=kind,
+            flag,
+            dest=f"ray.{key}",
+            type=kind,
             metavar={int: "N", float: "X"}.get(kind, key.upper()),
             choices=SCHEDULERS if key == "scheduler" else None,
             help=f"{what} (default: {'none' if default is None else default})",
-        )  # fmt: skip
+        )
 
 
 def ray_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The Ray flags given (RayConfig field -> value)."""
-    return {dest.removeprefix("ray."): value for dest, value in vars(args).items()
-            if dest.startswith("ray.") and value is not None}  # fmt: skip
+    return {
+        dest.removeprefix("ray."): value
+        for dest, value in vars(args).items()
+        if dest.startswith("ray.") and value is not None
+    }
 
 
 def chosen_backend(args: argparse.Namespace, stored: str = "local") -> str:

@@ -16,9 +16,13 @@ def console() -> Console:
 def compact_table(*, title: str | None = None, gap: int = 2) -> Table:
     """A table with a rule under its header and no borders: `gap` spaces between columns."""
     return Table(
-        title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, gap - 1, 0, 0),
-        title_justify="left", min_width=len(title or ""),  # a title never wraps
-    )  # fmt: skip
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, gap - 1, 0, 0),
+        title_justify="left",
+        min_width=len(title or ""),  # a title never wraps
+    )
 
 
 def metrics_table(metrics: dict) -> Table:
@@ -34,15 +38,21 @@ def metrics_table(metrics: dict) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for row in metrics["per_class"]:
         table.add_row(
-            row["class"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}",
+            row["class"],
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
             str(row["support"]),
-        )  # fmt: skip
+        )
     macro = metrics["macro_avg"]
     table.add_section()
     table.add_row(
-        "macro avg", f"{macro['precision']:.3f}", f"{macro['recall']:.3f}", f"{macro['f1']:.3f}",
+        "macro avg",
+        f"{macro['precision']:.3f}",
+        f"{macro['recall']:.3f}",
+        f"{macro['f1']:.3f}",
         str(metrics["num_test"]),
-    )  # fmt: skip
+    )
     return table
 
 
@@ -58,9 +68,13 @@ def runs_table(rows: list[dict], title: str) -> Table:
     table.add_column("status", no_wrap=True, min_width=len("unfinished"))
     for row in rows:
         table.add_row(
-            row["name"], row["architecture"], cell(row["epochs"], ""),
-            cell(row["test_accuracy"], ".2%"), cell(row["train_seconds"], ".1f"), row["status"],
-        )  # fmt: skip
+            row["name"],
+            row["architecture"],
+            cell(row["epochs"], ""),
+            cell(row["test_accuracy"], ".2%"),
+            cell(row["train_seconds"], ".1f"),
+            row["status"],
+        )
     return table
 
 

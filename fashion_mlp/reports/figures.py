@@ -196,10 +196,14 @@ def confusion_heatmap(matrix: np.ndarray, class_names: Sequence[str], normalize:
         threshold = image.norm.vmax / 2
         for (row, column), value in np.ndenumerate(data):
             ax.text(
-                column, row, f"{value:.2f}" if normalize else f"{value:.0f}",
-                ha="center", va="center", fontsize=7,
+                column,
+                row,
+                f"{value:.2f}" if normalize else f"{value:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
                 color="white" if value > threshold else "black",
-            )  # fmt: skip
+            )
     return fig
 
 

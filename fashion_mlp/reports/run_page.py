@@ -35,22 +35,38 @@ def _metrics_section(metrics: Mapping) -> str:
     macro = metrics.get("macro_avg", {})
     parts.append(
         html_table(
-            ["test accuracy", "test loss", "test images", "macro precision", "macro recall",
-             "macro F1"],
-            [[metrics.get("test_accuracy"), metrics.get("test_loss"), metrics.get("num_test"),
-              macro.get("precision"), macro.get("recall"), macro.get("f1")]],
+            [
+                "test accuracy",
+                "test loss",
+                "test images",
+                "macro precision",
+                "macro recall",
+                "macro F1",
+            ],
+            [
+                [
+                    metrics.get("test_accuracy"),
+                    metrics.get("test_loss"),
+                    metrics.get("num_test"),
+                    macro.get("precision"),
+                    macro.get("recall"),
+                    macro.get("f1"),
+                ]
+            ],
         )
-    )  # fmt: skip
+    )
     per_class = metrics.get("per_class")
     if per_class:
         parts.append("<h3>Per class</h3>")
         parts.append(
             html_table(
                 ["class", "precision", "recall", "F1", "support"],
-                [[entry.get(key) for key in ("class", "precision", "recall", "f1", "support")]
-                 for entry in per_class],
+                [
+                    [entry.get(key) for key in ("class", "precision", "recall", "f1", "support")]
+                    for entry in per_class
+                ],
             )
-        )  # fmt: skip
+        )
     else:
         parts.append(note("metrics.json has no per-class scores: skipped."))
     parts.append(_confusion_table(metrics))
@@ -147,10 +163,12 @@ def _data_section(metrics: Mapping) -> str:
         parts.append(
             html_table(
                 ["role", "path", "SHA-256", "verified"],
-                [[entry.get(key) for key in ("role", "path", "sha256", "verified")]
-                 for entry in files],
+                [
+                    [entry.get(key) for key in ("role", "path", "sha256", "verified")]
+                    for entry in files
+                ],
             )
-        )  # fmt: skip
+        )
     else:
         parts.append(note("no per-file checksums recorded (data given as arrays)."))
     return "".join(parts)

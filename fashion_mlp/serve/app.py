@@ -49,11 +49,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @app.get("/health", tags=["server"], summary="Liveness and what the server holds")
     def health():
         return {
-            "status": "ok", "version": __version__,
+            "status": "ok",
+            "version": __version__,
             "warm_models": len(ctx.warm.predictors),
-            "trainings": {state: sum(job.status == state for job in ctx.trainings.list())
-                          for state in ("queued", "running")},
-        }  # fmt: skip
+            "trainings": {
+                state: sum(job.status == state for job in ctx.trainings.list())
+                for state in ("queued", "running")
+            },
+        }
 
     @app.get("/", include_in_schema=False)
     def page():

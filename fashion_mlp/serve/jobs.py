@@ -62,10 +62,15 @@ class Job:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "id": self.id, "status": self.status, "name": self.config.name, "run": self.run,
-            "epochs": self.config.training.epochs, "error": self.error,
-            "test_accuracy": self.test_accuracy, "created": self.created,
-        }  # fmt: skip
+            "id": self.id,
+            "status": self.status,
+            "name": self.config.name,
+            "run": self.run,
+            "epochs": self.config.training.epochs,
+            "error": self.error,
+            "test_accuracy": self.test_accuracy,
+            "created": self.created,
+        }
 
 
 def finite(value: Any) -> float | None:

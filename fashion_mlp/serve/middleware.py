@@ -19,11 +19,17 @@ COOKIE = "fashion_mlp_token"
 
 async def send_json(send, status: int, message: str, headers=()) -> None:
     body = json.dumps({"error": message, "status": status}).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()), *headers],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -91,18 +97,25 @@ class TokenGate:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if scope["path"] == "/" and self.matches((query.get("token") or [None])[0]):
             cookie = f"{COOKIE}={self.token.decode()}; HttpOnly; SameSite=Strict; Path=/"
-            await send({
-                "type": "http.response.start", "status": 303,
-                "headers": [(b"location", b"/"), (b"set-cookie", cookie.encode()),
-                            (b"content-length", b"0")],
-            })  # fmt: skip
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [
+                        (b"location", b"/"),
+                        (b"set-cookie", cookie.encode()),
+                        (b"content-length", b"0"),
+                    ],
+                }
+            )
             return await send({"type": "http.response.body", "body": b""})
         await send_json(
-            send, 401,
+            send,
+            401,
             "this server needs its token: send `Authorization: Bearer <token>`, or open "
             "/?token=<token> once in the browser",
             headers=[(b"www-authenticate", b"Bearer")],
-        )  # fmt: skip
+        )
 
 
 class LoopbackHosts:
@@ -124,7 +137,8 @@ class LoopbackHosts:
         if host in self.hosts:
             return await self.app(scope, receive, send)
         await send_json(
-            send, 400,
+            send,
+            400,
             f"Host {host or '(none)'!r} is not this machine; open the page as "
             "http://127.0.0.1:PORT/ (or serve with --token to be reached by other names)",
-        )  # fmt: skip
+        )

@@ -20,19 +20,29 @@ router = APIRouter(prefix="/api", tags=["predict"])
 
 class PixelImages(BaseModel):
     images: list = Field(
-        ..., description="one or more images, each 28 rows of 28 integers from 0 to 255 "
-        "(light object on black, as Fashion-MNIST)", examples=[[[[0] * 28] * 28]],
-    )  # fmt: skip
+        ...,
+        description="one or more images, each 28 rows of 28 integers from 0 to 255 "
+        "(light object on black, as Fashion-MNIST)",
+        examples=[[[[0] * 28] * 28]],
+    )
 
 
-def result(name: str, pixels: np.ndarray, probabilities: np.ndarray, predictor: Predictor,
-           k: int, with_pixels: bool) -> dict:  # fmt: skip
+def result(
+    name: str,
+    pixels: np.ndarray,
+    probabilities: np.ndarray,
+    predictor: Predictor,
+    k: int,
+    with_pixels: bool,
+) -> dict:
     item = {
         "name": name,
-        "top": [{"class": c, "probability": p} for c, p in top_classes(probabilities,
-                                                                       predictor.class_names, k)],
+        "top": [
+            {"class": c, "probability": p}
+            for c, p in top_classes(probabilities, predictor.class_names, k)
+        ],
         "probabilities": [round(float(p), 6) for p in probabilities],
-    }  # fmt: skip
+    }
     if with_pixels:
         item["pixels"] = pixels.tolist()
     return item
@@ -107,11 +117,12 @@ async def predict_files(
     return {
         "classes": list(predictor.class_names),
         "results": [
-            {"name": name, "error": error} if error is not None
+            {"name": name, "error": error}
+            if error is not None
             else result(name, image, next(probabilities), predictor, k, pixels)
             for name, image, error in prepared
         ],
-    }  # fmt: skip
+    }
 
 
 def pixel_batch(images: list, shape: tuple[int, ...]) -> np.ndarray:

@@ -23,8 +23,15 @@ PNG_CACHE_SECONDS = 3600  # test images never change for a given run id
 def test_summary(run_id: str, ctx: Ctx):
     test = ctx.warm.test_set(ctx.run(run_id))
     metrics = classification_metrics(test.labels, test.probabilities, test.data.class_names)
-    keep = ("test_accuracy", "test_loss", "num_test", "class_names", "confusion_matrix",
-            "per_class", "macro_avg")  # fmt: skip
+    keep = (
+        "test_accuracy",
+        "test_loss",
+        "num_test",
+        "class_names",
+        "confusion_matrix",
+        "per_class",
+        "macro_avg",
+    )
     return {key: metrics[key] for key in keep}
 
 
@@ -33,10 +40,12 @@ def item(test: TestSet, index: int) -> dict:
     predicted = int(row.argmax())
     label = int(test.labels[index])
     return {
-        "index": index, "label": label, "predicted": predicted,
+        "index": index,
+        "label": label,
+        "predicted": predicted,
         "confidence": round(float(row[predicted]), 6),
         "true_probability": round(float(row[label]), 6),
-    }  # fmt: skip
+    }
 
 
 def checked_class(value: int | None, test: TestSet, what: str) -> int | None:
@@ -106,8 +115,9 @@ def confusion_cell(
 def checked_index(index: int, test: TestSet) -> int:
     count = len(test.labels)
     if not 0 <= index < count:
-        raise not_found(f"test image {index} does not exist: the test set has {count} (0 to "
-                        f"{count - 1})")  # fmt: skip
+        raise not_found(
+            f"test image {index} does not exist: the test set has {count} (0 to {count - 1})"
+        )
     return index
 
 

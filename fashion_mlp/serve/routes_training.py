@@ -46,8 +46,11 @@ def start_training(body: TrainingRequest, ctx: Ctx):
     config = training_config(ctx.settings, body.preset, overrides)
     job = ctx.trainings.submit(config)
     if job is None:
-        raise ApiError(429, f"{ctx.settings.max_queued_trainings} trainings already wait; "
-                            "try again when one has started")  # fmt: skip
+        raise ApiError(
+            429,
+            f"{ctx.settings.max_queued_trainings} trainings already wait; "
+            "try again when one has started",
+        )
     return {**job.summary(), "config": config.to_dict()}
 
 
@@ -81,12 +84,17 @@ def sse(event: dict) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
 
-@router.get("/trainings/{job_id}/events", summary="Progress as server-sent events",
-            response_class=StreamingResponse)  # fmt: skip
+@router.get(
+    "/trainings/{job_id}/events",
+    summary="Progress as server-sent events",
+    response_class=StreamingResponse,
+)
 async def training_events(
-    job_id: str, request: Request, ctx: Ctx,
+    job_id: str,
+    request: Request,
+    ctx: Ctx,
     last_event_id: Annotated[int | None, Header(description="resume after this event")] = None,
-):  # fmt: skip
+):
     job = job_of(ctx, job_id)
     first = 0 if last_event_id is None else last_event_id + 1
 

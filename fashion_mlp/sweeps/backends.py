@@ -54,9 +54,11 @@ def check_ray_config(config: RayConfig) -> None:
         )
     if config.scheduler not in SCHEDULERS:
         raise ConfigError(f"--scheduler {config.scheduler!r}: expected one of {SCHEDULERS}")
-    for flag, value, low in (("--grace-period", config.grace_period, 1),
-                             ("--reduction-factor", config.reduction_factor, 2),
-                             ("--max-failures", config.max_failures, 0)):  # fmt: skip
+    for flag, value, low in (
+        ("--grace-period", config.grace_period, 1),
+        ("--reduction-factor", config.reduction_factor, 2),
+        ("--max-failures", config.max_failures, 0),
+    ):
         if not isinstance(value, int) or value < low:
             raise ConfigError(f"{flag} {value!r}: expected an integer >= {low}")
     if config.address is not None and not config.address.strip():

@@ -84,9 +84,10 @@ def new_sweep(
         "backend": backend,
         "trials": [
             {"index": trial.index, "settings": trial.settings, "population": number, "run": None}
-            for number, members in enumerate(populations) for trial in members
+            for number, members in enumerate(populations)
+            for trial in members
         ],
-    }  # fmt: skip
+    }
     state["trials"].sort(key=lambda entry: entry["index"])
     folder.write_state(state)
     return folder, state

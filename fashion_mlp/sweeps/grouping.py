@@ -46,5 +46,8 @@ def group_trials(trials: Sequence[Trial], members_per_population: int = 0) -> li
     for trial in trials:
         groups.setdefault(population_key(trial.config), []).append(trial)
     size = members_per_population or max(len(group) for group in groups.values())
-    return [group[start : start + size] for group in groups.values()
-            for start in range(0, len(group), size)]  # fmt: skip
+    return [
+        group[start : start + size]
+        for group in groups.values()
+        for start in range(0, len(group), size)
+    ]

@@ -54,8 +54,9 @@ def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on
         config = todo[0].config.data
         data = data_cache.get(config) or data_cache.setdefault(config, load_run_data(config))
         emit("population", number=number, members=len(todo))
-        results = train_runs(folder, number, todo, runs, data, spec,
-                             on_epoch_end=epoch_events(emit))  # fmt: skip
+        results = train_runs(
+            folder, number, todo, runs, data, spec, on_epoch_end=epoch_events(emit)
+        )
         for trial, run, metrics in zip(todo, runs, results, strict=True):
             emit_trial(emit, trial, run.path, metrics)
     return write_sweep_outputs(folder, spec, trials, state, emit)
@@ -66,9 +67,12 @@ def emit_start(emit: Event, folder: SweepDir, trials: list[Trial], left: dict) -
     member-epochs left to train."""
     todo = [trial for members in left.values() for trial in members]
     emit(
-        "start", folder=folder.path, trials=len(trials), finished=len(trials) - len(todo),
+        "start",
+        folder=folder.path,
+        trials=len(trials),
+        finished=len(trials) - len(todo),
         member_epochs=sum(trial.config.training.epochs for trial in todo),
-    )  # fmt: skip
+    )
 
 
 def epoch_events(emit: Event):
@@ -82,5 +86,10 @@ def epoch_events(emit: Event):
 
 
 def emit_trial(emit: Event, trial: Trial, run, metrics: dict) -> None:
-    emit("trial", trial=trial, run=run, metrics=metrics,
-         remaining_epochs=trial.config.training.epochs - metrics["epochs_run"])  # fmt: skip
+    emit(
+        "trial",
+        trial=trial,
+        run=run,
+        metrics=metrics,
+        remaining_epochs=trial.config.training.epochs - metrics["epochs_run"],
+    )

@@ -51,14 +51,16 @@ def train_runs(
         for run, lock in zip(runs, locks, strict=True):
             lock.enter_context(run.lock())
         if not all(run.is_finished for run in runs):  # else: a retry after they were finished
-            _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch_end,
-                               stopped_early)  # fmt: skip
+            _train_locked_runs(
+                folder, number, trials, runs, locks, data, spec, on_epoch_end, stopped_early
+            )
     folder.remove_checkpoints(number)  # a population's checkpoints can reach gigabytes
     return [run.read_metrics() for run in runs]
 
 
-def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch_end,
-                       stopped_early):  # fmt: skip
+def _train_locked_runs(
+    folder, number, trials, runs, locks, data, spec, on_epoch_end, stopped_early
+):
     """Train the population, then finish each run and release its lock (`locks`: one
     ExitStack holding each run's). Every member's model is saved before the first run is
     finished, so a kill while finishing leaves each run trained: a resume finishes those
@@ -74,21 +76,24 @@ def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch
         for index in left:
             runs[index].write_summary(model_summary(models[index]))
         new_histories = train_population(
-            [models[index] for index in left], data,
+            [models[index] for index in left],
+            data,
             seeds=[trials[index].config.training.seed for index in left],
             epochs=stopped_early["epoch"] if stopped_early else training.epochs,
-            batch_size=training.batch_size, validation_split=training.validation_split,
+            batch_size=training.batch_size,
+            validation_split=training.validation_split,
             early_stopping_patience=training.early_stopping_patience,
             restore_best_weights=training.restore_best_weights,
             members_per_program=spec.sweep.members_per_population or None,
             checkpoint_dir=folder.checkpoint_dir(number, [trials[index] for index in left]),
             on_epoch_end=on_epoch_end,
-        )  # fmt: skip
+        )
         for index, history in zip(left, new_histories, strict=True):
             histories[index] = history
             save_trained(runs[index], models[index], history)
-    for trial, model, run, lock, history in zip(trials, models, runs, locks, histories,
-                                                strict=True):  # fmt: skip
+    for trial, model, run, lock, history in zip(
+        trials, models, runs, locks, histories, strict=True
+    ):
         extra = {
             "engine": "population",
             "population": {"sweep": str(folder.path), "number": number, "members": len(trials)},
@@ -96,8 +101,9 @@ def _train_locked_runs(folder, number, trials, runs, locks, data, spec, on_epoch
         }
         if stopped_early:
             extra["stopped_early"] = stopped_early | {"of": training.epochs}
-        finish_run(run, model, data, trial.config, history, figures=False, saved=True,
-                   extra_metrics=extra)  # fmt: skip
+        finish_run(
+            run, model, data, trial.config, history, figures=False, saved=True, extra_metrics=extra
+        )
         lock.close()  # at once: a finished run keeps no lock if this process is killed next
 
 
@@ -118,7 +124,8 @@ def final_validation(history: dict, training) -> dict:
     index = int(np.argmin(losses)) if restored else len(losses) - 1
     prefix = "val_" if "val_loss" in history else ""
     return {
-        "epoch": index + 1, "loss": float(history[f"{prefix}loss"][index]),
+        "epoch": index + 1,
+        "loss": float(history[f"{prefix}loss"][index]),
         "accuracy": float(history[f"{prefix}accuracy"][index]),
         "on": "validation" if prefix else "training (no validation split)",
-    }  # fmt: skip
+    }

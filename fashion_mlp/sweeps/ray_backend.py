@@ -94,8 +94,9 @@ def _run(folder: SweepDir, spec: SweepSpec, state: dict, settings: RayConfig, on
     trials = spec.trials()
     left = unfinished_populations(trials, state)
     emit_start(emit, folder, trials, left)
-    attempts = {number: Attempt(todo, create_runs(folder, todo, state))
-                for number, todo in left.items()}  # fmt: skip
+    attempts = {
+        number: Attempt(todo, create_runs(folder, todo, state)) for number, todo in left.items()
+    }
     if attempts:
         with connected(settings):
             _tune(folder, state, attempts, settings, emit)
@@ -125,9 +126,11 @@ def connected(settings: RayConfig):
     try:
         ray.init(
             address=settings.address or "local",  # "local": a new Ray, even where one runs
-            include_dashboard=False, log_to_driver=False,
-            logging_level=logging.WARNING, runtime_env={"env_vars": env},
-        )  # fmt: skip
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            runtime_env={"env_vars": env},
+        )
     except ConnectionError as error:
         raise ConfigError(
             f"--address {settings.address}: no Ray cluster answered ({error}); start one with "
@@ -170,14 +173,16 @@ class Attempt:
         self.shown = True
 
 
-def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings: RayConfig,
-          emit) -> None:  # fmt: skip
+def _tune(
+    folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings: RayConfig, emit
+) -> None:
     """Run every population left as a Tune trial; what each reports lands in `attempts`."""
     os.environ["RAY_CHDIR_TO_TRIAL_DIR"] = "0"  # Tune passes it on: relative data paths work
     os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # with verbose=0, Tune prints no tables of its own
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Ctrl-C interrupts the driver, as locally
-    members = {number: [trial.index for trial in attempt.trials]
-               for number, attempt in attempts.items()}  # fmt: skip
+    members = {
+        number: [trial.index for trial in attempt.trials] for number, attempt in attempts.items()
+    }
     trainable = tune.with_resources(
         partial(population_trial, sweep_dir=str(folder.path), members=members),
         {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial},
@@ -185,11 +190,14 @@ def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings:
     scheduler = None
     if settings.scheduler == "asha":
         scheduler = ASHAScheduler(
-            time_attr="epoch", metric=SCORE, mode="max",
+            time_attr="epoch",
+            metric=SCORE,
+            mode="max",
             max_t=max(a.trials[0].config.training.epochs for a in attempts.values()),
-            grace_period=settings.grace_period, reduction_factor=settings.reduction_factor,
+            grace_period=settings.grace_period,
+            reduction_factor=settings.reduction_factor,
             stop_last_trials=False,  # a population that trains all its epochs finishes itself
-        )  # fmt: skip
+        )
     tuner = tune.Tuner(
         trainable,
         param_space={"population": tune.grid_search(list(attempts))},
@@ -198,9 +206,10 @@ def _tune(folder: SweepDir, state: dict, attempts: dict[int, Attempt], settings:
             name=f"tune-{time.strftime('%Y%m%d-%H%M%S')}",
             storage_path=str(folder.path / TUNE_FOLDER),
             failure_config=tune.FailureConfig(max_failures=settings.max_failures),
-            callbacks=[_Progress(attempts, emit, folder, state)], verbose=0,
+            callbacks=[_Progress(attempts, emit, folder, state)],
+            verbose=0,
         ),
-    )  # fmt: skip
+    )
     try:
         tuner.fit()
     except BaseException:  # Ctrl-C or a driver error: no worker may train on unseen
@@ -217,8 +226,11 @@ def stop_local_workers(attempts: dict[int, Attempt]) -> None:
     `ray.shutdown()` by seconds and race a resumed sweep). Workers on other nodes end when Ray
     sees the driver leave; their run locks keep a resumed sweep from training alongside."""
     here = ray.get_runtime_context().get_node_id()
-    pids = [attempt.pid for attempt in attempts.values()
-            if attempt.pid and not attempt.completed and attempt.nodes[-1:] == [here]]  # fmt: skip
+    pids = [
+        attempt.pid
+        for attempt in attempts.values()
+        if attempt.pid and not attempt.completed and attempt.nodes[-1:] == [here]
+    ]
     for pid in pids:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -267,8 +279,14 @@ class _Progress(tune.Callback):
         if result.get("pid") != attempt.pid:
             attempt.nodes.append(result["node"])
             attempt.pid = result.get("pid")
-            self.emit("population", number=trial.config["population"], members=len(attempt.runs),
-                      node=result["node"], pid=attempt.pid, retry=trial.num_failures)  # fmt: skip
+            self.emit(
+                "population",
+                number=trial.config["population"],
+                members=len(attempt.runs),
+                node=result["node"],
+                pid=attempt.pid,
+                retry=trial.num_failures,
+            )
         if result["epoch"]:  # an epoch's report, not the first one (the node)
             attempt.epoch = result["epoch"]
             self.emit("epoch", member_epochs=result["member_epochs"], best=result[SCORE])
@@ -303,8 +321,7 @@ def _settle(folder, spec, state, attempts: dict[int, Attempt], emit) -> dict[int
         epochs = attempt.trials[0].config.training.epochs  # stopped by ASHA, or at its end
         stopped = {"by": "asha", "epoch": attempt.epoch} if attempt.epoch < epochs else None
         data = load_run_data(attempt.trials[0].config.data)
-        train_runs(folder, number, attempt.trials, attempt.runs, data, spec,
-                   stopped_early=stopped)  # fmt: skip
+        train_runs(folder, number, attempt.trials, attempt.runs, data, spec, stopped_early=stopped)
         attempt.emit_trials(emit)
     return failed
 

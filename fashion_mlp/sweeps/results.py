@@ -19,8 +19,15 @@ from fashion_mlp.reports.html import html_figure, html_page, html_table, write_p
 from fashion_mlp.runs import RunDir, write_text
 from fashion_mlp.sweeps.spec import Axis, SweepSpec, Trial
 
-METRIC_COLUMNS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "epochs",
-                  "train_seconds", "stopped_early")  # fmt: skip
+METRIC_COLUMNS = (
+    "val_accuracy",
+    "val_loss",
+    "test_accuracy",
+    "test_loss",
+    "epochs",
+    "train_seconds",
+    "stopped_early",
+)
 
 
 @dataclass(frozen=True)
@@ -44,15 +51,21 @@ def result_rows(trials: Sequence[Trial], state: dict) -> list[dict]:
             continue
         metrics = RunDir(entry["run"]).read_metrics()
         validation = metrics.get("validation", {})
-        rows.append({
-            "trial": trial.index, **trial.settings, "run": Path(entry["run"]).name,
-            "val_accuracy": validation.get("accuracy"), "val_loss": validation.get("loss"),
-            "test_accuracy": metrics.get("test_accuracy"), "test_loss": metrics.get("test_loss"),
-            "epochs": metrics.get("epochs_run"),
-            "train_seconds": metrics.get("timings", {}).get("train_seconds"),
-            "stopped_early": "stopped_early" in metrics,  # by a scheduler (ASHA), not Keras
-            "run_dir": entry["run"],
-        })  # fmt: skip
+        rows.append(
+            {
+                "trial": trial.index,
+                **trial.settings,
+                "run": Path(entry["run"]).name,
+                "val_accuracy": validation.get("accuracy"),
+                "val_loss": validation.get("loss"),
+                "test_accuracy": metrics.get("test_accuracy"),
+                "test_loss": metrics.get("test_loss"),
+                "epochs": metrics.get("epochs_run"),
+                "train_seconds": metrics.get("timings", {}).get("train_seconds"),
+                "stopped_early": "stopped_early" in metrics,  # by a scheduler (ASHA), not Keras
+                "run_dir": entry["run"],
+            }
+        )
     rows.sort(key=lambda row: (-(row["val_accuracy"] or 0), row["val_loss"] or 0, row["trial"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
@@ -75,19 +88,28 @@ def axis_figure(rows: list[dict], axis: Axis):
     ax = fig.add_subplot()
     values = [row[axis.key] for row in rows]
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    levels = sorted(set(values), key=lambda v: (str(type(v)), v)) if numeric else list(
-        dict.fromkeys(map(str, values))
-    )  # fmt: skip
+    levels = (
+        sorted(set(values), key=lambda v: (str(type(v)), v))
+        if numeric
+        else list(dict.fromkeys(map(str, values)))
+    )
     position = {level: (level if numeric else index) for index, level in enumerate(levels)}
     xs = [position[v if numeric else str(v)] for v in values]
     ys = [row["val_accuracy"] for row in rows]
     ax.scatter(xs, ys, color=POINT_COLOR, alpha=0.8, label="trials", zorder=3)
     grouped = [[y for x, y in zip(xs, ys, strict=True) if x == position[level]] for level in levels]
     centres = [position[level] for level in levels]
-    ax.fill_between(centres, [min(g) for g in grouped], [max(g) for g in grouped],
-                    color=MEAN_COLOR, alpha=0.12, label="spread")  # fmt: skip
-    ax.plot(centres, [float(np.mean(g)) for g in grouped], color=MEAN_COLOR, marker="o",
-            label="mean")  # fmt: skip
+    ax.fill_between(
+        centres,
+        [min(g) for g in grouped],
+        [max(g) for g in grouped],
+        color=MEAN_COLOR,
+        alpha=0.12,
+        label="spread",
+    )
+    ax.plot(
+        centres, [float(np.mean(g)) for g in grouped], color=MEAN_COLOR, marker="o", label="mean"
+    )
     if numeric and (axis.is_log or (min(levels) > 0 and max(levels) / min(levels) >= 20)):
         ax.set_xscale("log")
     if not numeric:
@@ -100,37 +122,70 @@ def axis_figure(rows: list[dict], axis: Axis):
     return fig
 
 
-def sweep_report(spec: SweepSpec, rows: list[dict], figures: dict[str, bytes],
-                 ensembles: list[dict]) -> str:  # fmt: skip
+def sweep_report(
+    spec: SweepSpec, rows: list[dict], figures: dict[str, bytes], ensembles: list[dict]
+) -> str:
     """The sweep's self-contained report: the ranking, the axis figures, the sweep file."""
     title = f"fashion-mlp sweep {spec.name}"
     keys = [axis.key for axis in spec.axes]
     stopped = any(row["stopped_early"] for row in rows)
-    headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s",
-               *(["stopped early"] if stopped else [])]  # fmt: skip
-    table = html_table(headers, [
-        [row["rank"], row["run"], *(row[key] for key in keys), row["val_accuracy"],
-         row["val_loss"], row["test_accuracy"], row["epochs"], row["train_seconds"],
-         *(["yes" if row["stopped_early"] else ""] if stopped else [])]
-        for row in rows
-    ])  # fmt: skip
+    headers = [
+        "rank",
+        "run",
+        *keys,
+        "val acc",
+        "val loss",
+        "test acc",
+        "epochs",
+        "train s",
+        *(["stopped early"] if stopped else []),
+    ]
+    table = html_table(
+        headers,
+        [
+            [
+                row["rank"],
+                row["run"],
+                *(row[key] for key in keys),
+                row["val_accuracy"],
+                row["val_loss"],
+                row["test_accuracy"],
+                row["epochs"],
+                row["train_seconds"],
+                *(["yes" if row["stopped_early"] else ""] if stopped else []),
+            ]
+            for row in rows
+        ],
+    )
     parts = [
         f"<h1>{escape(title)}</h1>",
         f"<p>{len(rows)} trials, ranked by <b>validation</b> accuracy (the last "
         "validation_split of the training set). The test accuracy is reported, never used to "
         "choose.</p>",
-        "<h2>Trials</h2>", table,
-    ]  # fmt: skip
+        "<h2>Trials</h2>",
+        table,
+    ]
     if ensembles:
         parts.append("<h2>Ensembles</h2>")
-        parts.append(html_table(
-            ["run", "members", "val acc", "test acc", "members' mean test acc"],
-            [[e["run"], e["members"], e["val_accuracy"], e["test_accuracy"],
-              e["mean_member_test_accuracy"]] for e in ensembles],
-        ))  # fmt: skip
+        parts.append(
+            html_table(
+                ["run", "members", "val acc", "test acc", "members' mean test acc"],
+                [
+                    [
+                        e["run"],
+                        e["members"],
+                        e["val_accuracy"],
+                        e["test_accuracy"],
+                        e["mean_member_test_accuracy"],
+                    ]
+                    for e in ensembles
+                ],
+            )
+        )
     parts.append("<h2>Each axis</h2>")
-    parts += [html_figure(png, f"validation accuracy against {key}") for key, png in
-              figures.items()]  # fmt: skip
+    parts += [
+        html_figure(png, f"validation accuracy against {key}") for key, png in figures.items()
+    ]
     parts.append(f"<h2>Sweep file</h2><pre>{escape(spec.to_toml())}</pre>")
     return html_page(title, "".join(parts))
 
@@ -164,8 +219,9 @@ def write_sweep_outputs(folder, spec: SweepSpec, trials, state, emit):
 def ensemble_row(run_dir, metrics: dict) -> dict:
     ensemble = metrics["ensemble"]
     return {
-        "run": Path(run_dir).name, "members": len(ensemble["members"]),
+        "run": Path(run_dir).name,
+        "members": len(ensemble["members"]),
         "val_accuracy": metrics.get("validation", {}).get("accuracy"),
         "test_accuracy": metrics["test_accuracy"],
         "mean_member_test_accuracy": ensemble["mean_member_test_accuracy"],
-    }  # fmt: skip
+    }

@@ -144,10 +144,12 @@ class SweepSpec:
     def to_toml(self) -> str:
         """The sweep as a self-contained sweep file (the base config inlined)."""
         table = {
-            "name": self.name, "preset": self.preset, "base": self.base,
+            "name": self.name,
+            "preset": self.preset,
+            "base": self.base,
             "axes": {axis.key: axis.as_toml() for axis in self.axes},
             "sweep": {key: getattr(self.sweep, key) for key in SweepConfig.__dataclass_fields__},
-        }  # fmt: skip
+        }
         return tomli_w.dumps(table)
 
 
@@ -178,9 +180,12 @@ def sweep_spec(table: dict[str, Any], base_dir: str | os.PathLike = ".") -> Swee
     if len(set(keys)) != len(keys):
         raise ConfigError(f"axes {keys}: each config key may be swept once")
     spec = SweepSpec(
-        name=str(table.get("name") or preset_name), preset=preset_name, base=base, axes=axes,
+        name=str(table.get("name") or preset_name),
+        preset=preset_name,
+        base=base,
+        axes=axes,
         sweep=sweep_config(table.get("sweep", {})),
-    )  # fmt: skip
+    )
     spec.trials()  # every trial's config is built now: a bad value fails before any training
     return spec
 

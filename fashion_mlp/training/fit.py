@@ -77,12 +77,24 @@ def fit(
     callbacks = [LogSecondsAndLearningRate(), *callbacks]
     if resolve_engine(engine) == "compiled":
         return fit_compiled(
-            model, x_train, y_train, epochs=epochs, batch_size=batch_size,
-            validation_data=validation_data, seed=seed, callbacks=callbacks,
+            model,
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_data=validation_data,
+            seed=seed,
+            callbacks=callbacks,
             initial_epoch=initial_epoch,
-        )  # fmt: skip
+        )
     return model.fit(
-        x_train, y_train, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-        shuffle=True, callbacks=[ReseedEachEpoch(seed), *callbacks], initial_epoch=initial_epoch,
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=validation_data,
+        shuffle=True,
+        callbacks=[ReseedEachEpoch(seed), *callbacks],
+        initial_epoch=initial_epoch,
         verbose=0,
-    )  # fmt: skip
+    )

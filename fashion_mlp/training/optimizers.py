@@ -98,14 +98,19 @@ def make_optimizer(config: OptimizerConfig, learning_rate) -> keras.optimizers.O
     betas = {"beta_1": config.beta_1, "beta_2": config.beta_2, **ema_arguments(config)}
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(
-            learning_rate, momentum=config.momentum, nesterov=config.nesterov,
-            weight_decay=decay_or_none, **ema_arguments(config),
-        )  # fmt: skip
+            learning_rate,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=decay_or_none,
+            **ema_arguments(config),
+        )
     if config.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(
-            learning_rate, momentum=config.momentum, weight_decay=decay_or_none,
+            learning_rate,
+            momentum=config.momentum,
+            weight_decay=decay_or_none,
             **ema_arguments(config),
-        )  # fmt: skip
+        )
     if config.optimizer == "adamw":  # 0 here means none, not AdamW's own 0.004 default
         return keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay, **betas)
     optimizer_class = {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}

@@ -173,9 +173,14 @@ def train_population(
     for number, group in enumerate(groups):
         folder = _part_folder(checkpoint_dir, number, len(groups))
         histories += _train_or_halve(
-            [models[i] for i in group], [seeds[i] for i in group], arrays, settings, folder,
-            _offset_callback(on_epoch_end, int(group[0]), len(models)), limit,
-        )  # fmt: skip
+            [models[i] for i in group],
+            [seeds[i] for i in group],
+            arrays,
+            settings,
+            folder,
+            _offset_callback(on_epoch_end, int(group[0]), len(models)),
+            limit,
+        )
     return histories
 
 
@@ -258,9 +263,14 @@ def _train_or_halve(models, seeds, arrays, settings, folder, on_epoch_end, most)
         models[:half], seeds[:half], arrays, settings, _sub(folder, "a"), on_epoch_end, half
     )
     return first + _train_or_halve(
-        models[half:], seeds[half:], arrays, settings, _sub(folder, "b"),
-        _offset_callback(on_epoch_end, half, None), half,
-    )  # fmt: skip
+        models[half:],
+        seeds[half:],
+        arrays,
+        settings,
+        _sub(folder, "b"),
+        _offset_callback(on_epoch_end, half, None),
+        half,
+    )
 
 
 class _Population:
@@ -283,19 +293,23 @@ class _Population:
             build_for_training(model, arrays.host[0][:1], arrays.host[1][:1])
         self.state = self._initial_state()  # [trainable, non-trainable, optimizer] stacked
         per_slot = [_member_settings(model) for model in self._slot_models()]
-        self.settings_per_member = self.placement.split({
-            name: np.array([values[name] for values in per_slot], dtype=np.float32)
-            for name in per_slot[0]
-        })  # fmt: skip
+        self.settings_per_member = self.placement.split(
+            {
+                name: np.array([values[name] for values in per_slot], dtype=np.float32)
+                for name in per_slot[0]
+            }
+        )
         self.template.reset_metrics()
         metrics = [variable.value for variable in self.template.metrics_variables]
-        self.fresh_metrics = self.placement.split([jnp.stack([value] * len(self.member_seeds))
-                                                   for value in metrics])  # fmt: skip
+        self.fresh_metrics = self.placement.split(
+            [jnp.stack([value] * len(self.member_seeds)) for value in metrics]
+        )
         seed_variables = {id(variable) for variable in seed_state_variables(self.template)}
         self.seed_slots = [
-            index for index, variable in enumerate(self.template.non_trainable_variables)
+            index
+            for index, variable in enumerate(self.template.non_trainable_variables)
             if id(variable) in seed_variables
-        ]  # fmt: skip
+        ]
         self.histories: list[dict[str, list[float]]] = [{} for _ in models]
         self.stops = [MemberStop() for _ in models]
         self.best = self._weights()  # each member's best weights so far (trainable, non-train.)
@@ -307,11 +321,14 @@ class _Population:
         return self.models + self.models[-1:] * self.padding
 
     def _initial_state(self) -> list[list]:
-        return self.placement.split([
-            [jnp.stack(values) for values in zip(*per_model, strict=True)]
-            for per_model in zip(*(_model_state(model) for model in self._slot_models()),
-                                 strict=True)
-        ])  # fmt: skip
+        return self.placement.split(
+            [
+                [jnp.stack(values) for values in zip(*per_model, strict=True)]
+                for per_model in zip(
+                    *(_model_state(model) for model in self._slot_models()), strict=True
+                )
+            ]
+        )
 
     def _weights(self) -> list[list]:
         return [list(self.state[0]), list(self.state[1])]
@@ -345,9 +362,13 @@ class _Population:
         placed_active = self.placement.split(active)
         for indices in chunks:
             state, chunk_logs = self.steps.train_chunk(
-                state, placed_active, self.x, self.y, self.placement.split(indices),
+                state,
+                placed_active,
+                self.x,
+                self.y,
+                self.placement.split(indices),
                 self.settings_per_member,
-            )  # fmt: skip
+            )
         self.state = [list(part) for part in state[:3]]
         logs = _member_logs(chunk_logs)[: len(self.models)]
         if self.validation is not None:
@@ -415,8 +436,9 @@ class _Population:
     def _learning_rate(self, index: int) -> float:
         """The member's learning rate now (its variable, or the schedule at its iteration)."""
         optimizer = self.template.optimizer
-        mapping = [(v, value[index]) for v, value in zip(optimizer.variables, self.state[2],
-                                                          strict=True)]  # fmt: skip
+        mapping = [
+            (v, value[index]) for v, value in zip(optimizer.variables, self.state[2], strict=True)
+        ]
         with keras.StatelessScope(state_mapping=mapping):
             return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
@@ -434,18 +456,22 @@ class _Population:
             return
         arrays = {}
         for name, values in (
-            ("trainable", self.state[0]), ("non_trainable", self.state[1]),
-            ("optimizer", self.state[2]), ("best_trainable", self.best[0]),
+            ("trainable", self.state[0]),
+            ("non_trainable", self.state[1]),
+            ("optimizer", self.state[2]),
+            ("best_trainable", self.best[0]),
             ("best_non_trainable", self.best[1]),
-        ):  # fmt: skip
+        ):
             for position, value in enumerate(values):  # without padding: any core count resumes
                 arrays[f"{name}_{position}"] = np.asarray(value)[: len(self.models)]
         with atomic_path(self.folder / CHECKPOINT_ARRAYS) as temporary:
             np.savez(temporary, **arrays)  # the name ends in .npz, so savez adds nothing
         state = {
-            "epochs_done": epochs_done, "seeds": self.seeds, "histories": self.histories,
+            "epochs_done": epochs_done,
+            "seeds": self.seeds,
+            "histories": self.histories,
             "stops": [asdict(stop) for stop in self.stops],
-        }  # fmt: skip
+        }
         write_json(self.folder / CHECKPOINT_STATE, state)
 
     def _load_checkpoint(self) -> None:
@@ -460,16 +486,23 @@ class _Population:
         with np.load(self.folder / CHECKPOINT_ARRAYS, allow_pickle=False) as arrays:
 
             def read(name, count):
-                return self.placement.split([
-                    _pad_rows(arrays[f"{name}_{position}"][: len(self.models)], self.padding)
-                    for position in range(count)
-                ])  # fmt: skip
+                return self.placement.split(
+                    [
+                        _pad_rows(arrays[f"{name}_{position}"][: len(self.models)], self.padding)
+                        for position in range(count)
+                    ]
+                )
 
-            self.state = [read(name, len(values)) for name, values in
-                          zip(("trainable", "non_trainable", "optimizer"), self.state,
-                              strict=True)]  # fmt: skip
-            self.best = [read("best_trainable", len(self.state[0])),
-                         read("best_non_trainable", len(self.state[1]))]  # fmt: skip
+            self.state = [
+                read(name, len(values))
+                for name, values in zip(
+                    ("trainable", "non_trainable", "optimizer"), self.state, strict=True
+                )
+            ]
+            self.best = [
+                read("best_trainable", len(self.state[0])),
+                read("best_non_trainable", len(self.state[1])),
+            ]
         self.histories = state["histories"]
         self.stops = [MemberStop(**stop) for stop in state["stops"]]
         self.start_epoch = int(state["epochs_done"])
@@ -534,8 +567,11 @@ def _member_dropouts(model: keras.Model) -> list[keras.layers.Dropout]:
     """The model's Dropout layers whose rate may differ per member: those that drop something
     and not everything (rate 0 and 1 are special cases in Keras's code), and drop as Dropout
     does (SpatialDropout1D, a subclass, draws its mask otherwise: its rate must match)."""
-    return [layer for layer in model.layers
-            if type(layer).call is keras.layers.Dropout.call and 0 < layer.rate < 1]  # fmt: skip
+    return [
+        layer
+        for layer in model.layers
+        if type(layer).call is keras.layers.Dropout.call and 0 < layer.rate < 1
+    ]
 
 
 def _traced_member_settings(template: keras.Model, settings: dict) -> ExitStack:
@@ -568,8 +604,9 @@ def _member_logs(chunk_logs: dict) -> list[dict[str, float]]:
     """Per-member floats from a chunk's (members,) log arrays."""
     arrays = {name: np.asarray(values) for name, values in chunk_logs.items()}
     count = len(next(iter(arrays.values())))
-    return [{name: float(values[index]) for name, values in arrays.items()} for index in
-            range(count)]  # fmt: skip
+    return [
+        {name: float(values[index]) for name, values in arrays.items()} for index in range(count)
+    ]
 
 
 def _pad_rows(values: np.ndarray, padding: int) -> np.ndarray:

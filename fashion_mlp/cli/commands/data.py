@@ -23,11 +23,17 @@ def describe(data) -> dict:
         "name": data.name,
         **data.provenance.as_dict(),
         "class_names": list(data.class_names),
-        "train": {"shape": list(data.x_train.shape), "dtype": str(data.x_train.dtype),
-                  "per_class": counts(data.y_train)},
-        "test": {"shape": list(data.x_test.shape), "dtype": str(data.x_test.dtype),
-                 "per_class": counts(data.y_test)},
-    }  # fmt: skip
+        "train": {
+            "shape": list(data.x_train.shape),
+            "dtype": str(data.x_train.dtype),
+            "per_class": counts(data.y_train),
+        },
+        "test": {
+            "shape": list(data.x_test.shape),
+            "dtype": str(data.x_test.dtype),
+            "per_class": counts(data.y_test),
+        },
+    }
 
 
 def print_description(info: dict, out: Console) -> None:
@@ -41,8 +47,11 @@ def print_description(info: dict, out: Console) -> None:
     files.add_column("checksum", no_wrap=True)
     files.add_column("SHA-256 of the decompressed content", overflow="fold")
     for record in info["files"]:
-        files.add_row(Path(record["path"]).name,
-                      "ok" if record["verified"] else "unverified", record["sha256"])  # fmt: skip
+        files.add_row(
+            Path(record["path"]).name,
+            "ok" if record["verified"] else "unverified",
+            record["sha256"],
+        )
     out.print(files)
     out.print(f"checksums: {status}")
     for split in ("train", "test"):
@@ -51,8 +60,12 @@ def print_description(info: dict, out: Console) -> None:
     for column in ("label", "class", "train", "test"):
         classes.add_column(column, justify="left" if column == "class" else "right")
     for label, name in enumerate(info["class_names"]):
-        classes.add_row(str(label), name, f"{info['train']['per_class'][label]:,}",
-                        f"{info['test']['per_class'][label]:,}")  # fmt: skip
+        classes.add_row(
+            str(label),
+            name,
+            f"{info['train']['per_class'][label]:,}",
+            f"{info['test']['per_class'][label]:,}",
+        )
     out.print(classes)
 
 
@@ -71,8 +84,10 @@ def checksum_status(info: dict) -> str:
 
 def modified_copy_of(info: dict) -> str | None:
     """The known data set with published checksums that `info` has the name or shapes of."""
-    shapes = {"train_images": tuple(info["train"]["shape"]),
-              "test_images": tuple(info["test"]["shape"])}  # fmt: skip
+    shapes = {
+        "train_images": tuple(info["train"]["shape"]),
+        "test_images": tuple(info["test"]["shape"]),
+    }
     for spec in DATASETS.values():
         same_shapes = all(spec.shapes.get(role) == shape for role, shape in shapes.items())
         if spec.sha256 and (info["name"] == spec.name or same_shapes):

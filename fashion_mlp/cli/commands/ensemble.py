@@ -18,8 +18,11 @@ def run(args: argparse.Namespace) -> int:
         members.add_column(header, justify="left" if header == "run" else "right")
     for member in ensemble["members"]:
         validation = member["val_accuracy"]
-        members.add_row(member["run"], "" if validation is None else f"{validation:.2%}",
-                        f"{member['test_accuracy']:.2%}")  # fmt: skip
+        members.add_row(
+            member["run"],
+            "" if validation is None else f"{validation:.2%}",
+            f"{member['test_accuracy']:.2%}",
+        )
     out.print(members)
     out.print(metrics_table(metrics))
     gain = metrics["test_accuracy"] - ensemble["mean_member_test_accuracy"]

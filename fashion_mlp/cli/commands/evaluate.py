@@ -11,9 +11,11 @@ from fashion_mlp.inference.evaluate import evaluate_run
 
 def run(args: argparse.Namespace) -> int:
     metrics = evaluate_run(
-        args.run_dir, getattr(args, "data.name"), getattr(args, "data.data_dir"),
+        args.run_dir,
+        getattr(args, "data.name"),
+        getattr(args, "data.data_dir"),
         allow_modified=getattr(args, "data.allow_modified"),
-    )  # fmt: skip
+    )
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

@@ -23,10 +23,12 @@ def run(args: argparse.Namespace) -> int:
 
         known = all(item.true_label is not None for item in ok)
         figure = prediction_figure(
-            [item.pixels for item in ok], [item.probabilities for item in ok], names,
+            [item.pixels for item in ok],
+            [item.probabilities for item in ok],
+            names,
             true_labels=[item.true_label for item in ok] if known else None,
             titles=[Path(item.source).name for item in ok],
-        )  # fmt: skip
+        )
         save_figure(figure, args.plot)
     return 0 if len(ok) == len(results) else 1
 
@@ -34,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
 def as_json(item, class_names, k: int) -> dict:
     if item.error:
         return {"input": item.source, "error": item.error}
-    result = {"input": item.source, "top": [{"class": name, "probability": p}
-                                            for name, p in item.top(class_names, k)]}  # fmt: skip
+    result = {
+        "input": item.source,
+        "top": [{"class": name, "probability": p} for name, p in item.top(class_names, k)],
+    }
     if item.true_label is not None:
         result["true_class"] = class_names[item.true_label]
     return result

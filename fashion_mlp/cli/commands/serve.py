@@ -43,9 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from fashion_mlp.serve import ServeSettings, create_app
 
     settings = ServeSettings(
-        runs_dir=args.runs_dir, token=args.token,
-        data_name=getattr(args, "data.name", None), data_dir=getattr(args, "data.data_dir", None),
-    )  # fmt: skip
+        runs_dir=args.runs_dir,
+        token=args.token,
+        data_name=getattr(args, "data.name", None),
+        data_dir=getattr(args, "data.data_dir", None),
+    )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"serving runs in {settings.runs_root} on http://{shown}:{args.port}/ (API docs: /docs)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")

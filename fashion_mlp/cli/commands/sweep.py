@@ -37,10 +37,15 @@ class SweepProgress:
         note = f" ({finished} already finished)" if finished else ""
         self.out.print(f"sweep folder: {folder}\n{trials} trials{note}", soft_wrap=True)
         self.progress = Progress(
-            TextColumn("{task.fields[trials]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("member-epochs  best val {task.fields[best]}"), TimeRemainingColumn(),
-            console=self.out, transient=True, disable=not self.out.is_terminal,
-        )  # fmt: skip
+            TextColumn("{task.fields[trials]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("member-epochs  best val {task.fields[best]}"),
+            TimeRemainingColumn(),
+            console=self.out,
+            transient=True,
+            disable=not self.out.is_terminal,
+        )
         self.task = self.progress.add_task(
             "sweep", total=member_epochs, trials=self._trials(), best="-"
         )
@@ -62,17 +67,23 @@ class SweepProgress:
     def on_trial(self, trial, run, metrics, remaining_epochs):
         self.done += 1
         self.progress.update(self.task, advance=remaining_epochs, trials=self._trials())
-        settings = "  ".join(f"{key.split('.')[-1]}={value}" for key, value in
-                             trial.settings.items())  # fmt: skip
+        settings = "  ".join(
+            f"{key.split('.')[-1]}={value}" for key, value in trial.settings.items()
+        )
         validation = metrics.get("validation", {}).get("accuracy")
         shown = "" if validation is None else f"val {validation:.2%}  "
-        self.out.print(f"trial {trial.index:>3}  {settings}  {shown}test "
-                       f"{metrics['test_accuracy']:.2%}  {run.name}", soft_wrap=True)  # fmt: skip
+        self.out.print(
+            f"trial {trial.index:>3}  {settings}  {shown}test "
+            f"{metrics['test_accuracy']:.2%}  {run.name}",
+            soft_wrap=True,
+        )
 
     def on_ensemble(self, run, metrics):
         mean = metrics["ensemble"]["mean_member_test_accuracy"]
-        self.out.print(f"ensemble {run.name}: test {metrics['test_accuracy']:.2%} (members' "
-                       f"mean {mean:.2%})", soft_wrap=True)  # fmt: skip
+        self.out.print(
+            f"ensemble {run.name}: test {metrics['test_accuracy']:.2%} (members' mean {mean:.2%})",
+            soft_wrap=True,
+        )
 
     def stop(self):
         if self.progress is not None:
@@ -85,10 +96,12 @@ def ranking_table(rows, keys):
         table.add_column(header, justify="left" if header == "run" else "right")
     for row in rows[:SHOWN_TRIALS]:
         table.add_row(
-            str(row["rank"]), *(str(row[key]) for key in keys),
+            str(row["rank"]),
+            *(str(row[key]) for key in keys),
             "" if row["val_accuracy"] is None else f"{row['val_accuracy']:.2%}",
-            f"{row['test_accuracy']:.2%}", row["run"],
-        )  # fmt: skip
+            f"{row['test_accuracy']:.2%}",
+            row["run"],
+        )
     return table
 
 
@@ -122,8 +135,9 @@ def start(args: argparse.Namespace, progress: SweepProgress):
     table = sweep_table(args)
     spec = read_sweep_file(args.sweep_file, table) if args.sweep_file else sweep_spec(table)
     if backend == "ray":
-        return ray_backend().run_sweep_on_ray(spec, args.sweeps_dir, args.runs_dir, settings,
-                                              on_event=progress)  # fmt: skip
+        return ray_backend().run_sweep_on_ray(
+            spec, args.sweeps_dir, args.runs_dir, settings, on_event=progress
+        )
     return run_sweep(spec, args.sweeps_dir, args.runs_dir, on_event=progress)
 
 
