@@ -38,8 +38,9 @@ from fashion_mlp.experiment import environment
 from fashion_mlp.models import build_model
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import fit_compiled
-from fashion_mlp.training.placement import padded_size
-from fashion_mlp.training.population import members_per_program_for, train_population
+from fashion_mlp.training.population import train_population
+from fashion_mlp.training.population.placement import padded_size
+from fashion_mlp.training.population.planning import members_per_program_for
 
 VALIDATION_SPLIT = 0.1  # the notebook's
 

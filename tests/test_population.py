@@ -18,13 +18,17 @@ from fashion_mlp.errors import ConfigError
 from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
 from fashion_mlp.models import build_model
 from fashion_mlp.training import compile_model, fit
-from fashion_mlp.training.placement import MemberPlacement, member_device_count, padded_size
-from fashion_mlp.training.population import (
+from fashion_mlp.training.population import train_population
+from fashion_mlp.training.population.early_stopping import MemberStop
+from fashion_mlp.training.population.placement import (
+    MemberPlacement,
+    member_device_count,
+    padded_size,
+)
+from fashion_mlp.training.population.planning import (
     CPU_MEMBERS_PER_DEVICE,
-    MemberStop,
     member_bytes,
     members_per_program_for,
-    train_population,
 )
 
 DATA = synthetic_dataset(220, 40, seed=5)  # 198 train = 12 batches of 16 + 6; 22 validation

@@ -159,7 +159,7 @@ def sweep_args(data_folder, tmp_path, *extra):
 def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     data_folder, tmp_path, monkeypatch, capsys
 ):
-    import fashion_mlp.sweeps.populations as local
+    import fashion_mlp.sweeps.trial_runs as local
 
     finish, calls = local.finish_run, []
 
@@ -207,7 +207,7 @@ def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
 def test_a_population_whose_run_another_process_holds_is_not_trained_alongside(
     data_folder, tmp_path, monkeypatch, capsys
 ):
-    import fashion_mlp.sweeps.populations as local
+    import fashion_mlp.sweeps.trial_runs as local
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
@@ -236,7 +236,7 @@ def test_a_population_whose_run_another_process_holds_is_not_trained_alongside(
 def test_members_saved_before_a_kill_are_finished_on_resume_and_only_the_rest_train(
     data_folder, tmp_path, monkeypatch
 ):
-    import fashion_mlp.sweeps.populations as local
+    import fashion_mlp.sweeps.trial_runs as local
 
     save, saved = local.save_trained, []
 

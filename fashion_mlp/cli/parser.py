@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-from fashion_mlp import __version__
+from fashion_mlp import __version__, member_settings
 from fashion_mlp.cli.options import (
     add_data_arguments,
     add_experiment_arguments,
@@ -292,7 +292,8 @@ def add_sweep_command(commands) -> argparse.ArgumentParser:
         description="Train every trial of a sweep (a sweep file, or flags with several values: "
         "--learning-rate 0.003 0.01 0.03 --seeds 0-3) as populations of models trained "
         "together, each trial an ordinary run folder; write a sweep folder with results.csv, a "
-        "figure per axis and report.html ranking the trials by validation accuracy.",
+        "figure per axis and report.html ranking the trials by validation accuracy. Trials "
+        f"that differ only in their {member_settings.described()} train as one population.",
     )
     add_sweep_arguments(parser)
     add_runs_dir_argument(parser)

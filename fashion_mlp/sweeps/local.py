@@ -15,9 +15,9 @@ from fashion_mlp.config import DataConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
-from fashion_mlp.sweeps.populations import epoch_scores, train_runs
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
+from fashion_mlp.sweeps.trial_runs import epoch_scores, train_runs
 
 Event = Callable[..., None]  # on_event(kind, **details); kinds: start, population, epoch, trial,
 # ensemble (the CLI's SweepProgress shows them)

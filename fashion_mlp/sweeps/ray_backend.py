@@ -38,9 +38,9 @@ from fashion_mlp.runs import RunDir, process_alive
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.local import Event, emit_start, emit_trial
-from fashion_mlp.sweeps.populations import epoch_scores, train_runs
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
+from fashion_mlp.sweeps.trial_runs import epoch_scores, train_runs
 
 SCORE = "score"  # what each trial reports per epoch and ASHA compares: best member's val acc
 TUNE_FOLDER = "ray"  # Tune's experiment state and trial logs, inside the sweep folder

@@ -40,8 +40,9 @@ class _CompiledSteps:
     test_chunk: object
 
 
-# model -> its jitted scans, so repeated calls (epoch by epoch, resume) do not recompile.
-_STEPS_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# model -> its jitted scans, so repeated calls (epoch by epoch, resume) do not recompile
+# (population programs have their own cache, by kind: training/population/programs.py)
+_JITTED_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def fit_compiled(
@@ -190,7 +191,7 @@ def chunk_length(full_steps: int, chunks: int) -> int:
 
 def _compiled_steps(model: keras.Model) -> _CompiledSteps:
     """The model's jitted train/test scans, built once per `model.compile`."""
-    cached = _STEPS_CACHE.get(model)
+    cached = _JITTED_STEPS.get(model)
     if cached is not None and cached.compile_config is compile_identity(model):
         return cached
     model_ref = weakref.ref(model)  # the cache must not keep its key alive
@@ -203,7 +204,7 @@ def _compiled_steps(model: keras.Model) -> _CompiledSteps:
         return jax.jit(run)
 
     steps = _CompiledSteps(compile_identity(model), scan("train_step"), scan("test_step"))
-    _STEPS_CACHE[model] = steps
+    _JITTED_STEPS[model] = steps
     return steps
 
 
@@ -229,13 +230,18 @@ def _write_state(model: keras.Model, state) -> None:
             variable.assign(value)
 
 
-def _check_arguments(model, x, y, epochs, batch_size, chunks_per_epoch) -> None:
-    """Raise ConfigError for a call the engine cannot run, saying what to do instead."""
+def require_jax(what: str) -> None:
+    """Raise ConfigError unless Keras runs on JAX, which `what` needs."""
     if keras.backend.backend() != "jax":
         raise ConfigError(
-            f"the compiled engine needs Keras's JAX backend, but KERAS_BACKEND is "
-            f"{keras.backend.backend()!r}; use engine 'keras' (model.fit) or set KERAS_BACKEND=jax"
+            f"{what} needs Keras's JAX backend, but KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax"
         )
+
+
+def _check_arguments(model, x, y, epochs, batch_size, chunks_per_epoch) -> None:
+    """Raise ConfigError for a call the engine cannot run, saying what to do instead."""
+    require_jax("the compiled engine")
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ConfigError("the model is not compiled; call model.compile(...) before training it")
     if len(x) != len(y) or len(x) == 0:

@@ -73,7 +73,8 @@ def traced_setting(owner, name: str, value) -> Iterator[None]:
     """Trace with `owner.name` set to `value` (one member's traced array), so that the members
     of a population can each have their own; restored after.
 
-    Used for two settings, each read only where an array works as a float does:
+    Used for the optimizer and loss settings `fashion_mlp.member_settings` declares per member,
+    each read only where an array works as a float does:
     - `optimizer.weight_decay`: Keras reads it in `_apply_weight_decay` only, as
       `variable * weight_decay * learning_rate`. If an upgrade tests it in Python (`if
       weight_decay > 0`), tracing fails;

@@ -3,7 +3,6 @@ every backend (the local backend calls it in its own process, each Ray trial on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import ExitStack
 
 import numpy as np
@@ -19,8 +18,7 @@ from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
 from fashion_mlp.training.population import train_population
-
-EpochHook = Callable[[int, list[dict | None]], None]  # on_epoch_end(epoch, one log per member)
+from fashion_mlp.training.population.train import EpochHook
 
 
 def train_runs(

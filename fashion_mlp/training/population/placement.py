@@ -57,3 +57,22 @@ class MemberPlacement:
     def whole(self, tree):
         """Arrays every member reads, complete on each device."""
         return jax.device_put(tree, self._whole)
+
+
+class DeviceData:
+    """The training and validation arrays, put on a population's devices once for every
+    population that trains on the same ones."""
+
+    def __init__(self, x_train, y_train, x_val, y_val):
+        self.num_train = len(x_train)
+        self.host = (x_train, y_train, x_val, y_val)
+        self.placed: dict[tuple, tuple] = {}  # devices -> (x, y, validation or None)
+        self.host_bytes = sum(array.nbytes for array in self.host if array is not None)
+
+    def on(self, placement: MemberPlacement) -> tuple:
+        """(x, y, validation or None) on `placement`'s devices, copied there the first time."""
+        if placement.devices not in self.placed:
+            x_train, y_train, x_val, y_val = self.host
+            validation = None if x_val is None else placement.whole((x_val, y_val))
+            self.placed[placement.devices] = (*placement.whole((x_train, y_train)), validation)
+        return self.placed[placement.devices]
