@@ -41,8 +41,8 @@ import numpy as np
 from fashion_mlp.config import TrainingConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.files import atomic_path, write_json
 from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
-from fashion_mlp.runs import atomic_path, write_json
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import (
     MAX_CHUNKS_PER_EPOCH,
