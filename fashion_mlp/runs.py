@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fashion_mlp.config import ExperimentConfig, build_config, write_toml
+from fashion_mlp.config import ExperimentConfig, build_config, is_number, write_toml
 from fashion_mlp.errors import ConfigError, RunError
 from fashion_mlp.files import (
     TEMPORARY_NAME,
@@ -332,10 +332,6 @@ class RunDir:
                     "the run is damaged: re-run `fashion-mlp evaluate` or train it again"
                 )
         return values
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def architecture(model_table: dict) -> str:
