@@ -71,32 +71,8 @@ def build_dataset(
     name: str, arrays: dict[str, np.ndarray], class_names: tuple[str, ...], provenance: Provenance
 ) -> Dataset:
     """Check that the four arrays agree with each other and the classes; returns the Dataset."""
-    where = {record.role: record.path for record in provenance.files}
     for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or images.dtype != np.uint8:
-            raise DatasetError(
-                f"{provenance.location}: {split} images have shape {images.shape} ({images.dtype}) "
-                f"and labels {labels.shape}; expected uint8 (count, rows, columns) and (count,)"
-            )
-        if 0 in images.shape:
-            raise DatasetError(
-                f"{where.get(f'{split}_images', provenance.location)}: holds no {split} pixels "
-                f"(shape {images.shape}); a data set needs at least one training and one test "
-                f"image with at least one pixel. Replace the file with one that holds images"
-            )
-        if len(images) != len(labels):
-            raise DatasetError(
-                f"{where.get(f'{split}_images', provenance.location)} holds {len(images):,} "
-                f"images but {where.get(f'{split}_labels', provenance.location)} holds "
-                f"{len(labels):,} labels; the two files of a split must have the same count"
-            )
-        if len(labels) and int(labels.max()) >= len(class_names):
-            raise DatasetError(
-                f"{where.get(f'{split}_labels', provenance.location)}: label {int(labels.max())} "
-                f"is outside the {len(class_names)} classes 0..{len(class_names) - 1}; "
-                f"for a folder with more classes, list their names in {CLASS_NAMES_FILE}"
-            )
+        check_split(split, arrays, len(class_names), provenance)
     if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
         raise DatasetError(
             f"{provenance.location}: training images are {arrays['train_images'].shape[1:]} "
@@ -111,3 +87,36 @@ def build_dataset(
         class_names,
         provenance,
     )
+
+
+def check_split(
+    split: str, arrays: dict[str, np.ndarray], num_classes: int, provenance: Provenance
+) -> None:
+    """Raise unless the split's images are uint8 (count, rows, columns) with at least one pixel
+    and one label each, every label naming one of the classes."""
+    where = {record.role: record.path for record in provenance.files}
+    images_file = where.get(f"{split}_images", provenance.location)
+    labels_file = where.get(f"{split}_labels", provenance.location)
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    if images.ndim != 3 or labels.ndim != 1 or images.dtype != np.uint8:
+        raise DatasetError(
+            f"{provenance.location}: {split} images have shape {images.shape} ({images.dtype}) "
+            f"and labels {labels.shape}; expected uint8 (count, rows, columns) and (count,)"
+        )
+    if 0 in images.shape:
+        raise DatasetError(
+            f"{images_file}: holds no {split} pixels (shape {images.shape}); a data set needs "
+            f"at least one training and one test image with at least one pixel. Replace the "
+            f"file with one that holds images"
+        )
+    if len(images) != len(labels):
+        raise DatasetError(
+            f"{images_file} holds {len(images):,} images but {labels_file} holds "
+            f"{len(labels):,} labels; the two files of a split must have the same count"
+        )
+    if len(labels) and int(labels.max()) >= num_classes:
+        raise DatasetError(
+            f"{labels_file}: label {int(labels.max())} is outside the {num_classes} classes "
+            f"0..{num_classes - 1}; for a folder with more classes, list their names in "
+            f"{CLASS_NAMES_FILE}"
+        )
