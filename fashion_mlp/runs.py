@@ -2,7 +2,7 @@
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, checkpoints/
 (epoch-NNN.keras + state.json, for --resume), figures (*.png) and report.html. Every write is
-atomic (temporary file, then rename), so a crash never leaves half a file. Finishing a run
+atomic (`files`: temporary file, then rename), so a crash never leaves half a file. Finishing a run
 writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
 process out while one trains or finishes it. Keras-free: a model is saved through its own
 `save` method, and loaded by `models.load_saved_model(run.model_path)`.
@@ -10,42 +10,32 @@ process out while one trains or finishes it. Keras-free: a model is saved throug
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
-import socket
-import sys
-import tempfile
-import threading
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fashion_mlp.config import ExperimentConfig, build_config, write_toml
+from fashion_mlp.config import ExperimentConfig, build_config, is_number, write_toml
 from fashion_mlp.errors import ConfigError, RunError
-
-HISTORY_COLUMNS = (
-    "epoch",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "cross_entropy",  # the plain cross-entropy, when the loss has label smoothing
-    "val_cross_entropy",
-    "learning_rate",
-    "seconds",
+from fashion_mlp.files import (
+    TEMPORARY_NAME,
+    atomic_path,
+    lock_is_stale,
+    read_lock,
+    run_lock,
+    write_json,
+    write_text,
 )
-OPTIONAL_HISTORY_COLUMNS = ("cross_entropy", "val_cross_entropy")
+from fashion_mlp.history import history_csv, parse_history_csv
+
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
 NUMBER_COLUMNS = {"epochs": "epochs_run", "test_accuracy": "test_accuracy"}  # metrics.json keys
-# atomic_path's temporary names: "." + stem + "." + mkstemp's 8 random characters + suffix
-TEMPORARY_NAME = re.compile(r"\.(?P<stem>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]+)?")
 
 
 @dataclass(frozen=True)
@@ -344,10 +334,6 @@ class RunDir:
         return values
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def architecture(model_table: dict) -> str:
     """'in-64-32-out tanh' for an MLP's [model] table, or the user model's reference."""
     if model_table.get("user_model"):
@@ -375,197 +361,3 @@ def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bo
     present = [row for row in rows if row[sort_by] is not None]
     missing = [row for row in rows if row[sort_by] is None]
     return sorted(present, key=lambda row: row[sort_by], reverse=descending) + missing
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` that replaces it only when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
-    )
-    os.close(descriptor)
-    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 would hide runs from others
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    except IsADirectoryError:
-        raise RunError(f"cannot write {path}: a folder is in its place; move it away") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically; returns path."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
-def write_json(path: Path, value: Any) -> Path:
-    return write_text(path, json.dumps(value, indent=2) + "\n")
-
-
-def history_csv(history: dict[str, list[float]]) -> str:
-    """The per-epoch history as CSV text with HISTORY_COLUMNS (epoch counts from 1); the
-    optional columns only when the history has them."""
-    columns = [
-        column
-        for column in HISTORY_COLUMNS
-        if column not in OPTIONAL_HISTORY_COLUMNS or column in history
-    ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    epochs = len(history.get("loss", []))
-    for index in range(epochs):
-        row = [index + 1]
-        for column in columns[1:]:
-            values = history.get(column, [])
-            row.append(f"{values[index]:.6g}" if index < len(values) else "")
-        writer.writerow(row)
-    return buffer.getvalue()
-
-
-def parse_history_csv(text: str) -> dict[str, list[float]]:
-    """history.csv text back into lists per column (empty cells dropped)."""
-    history: dict[str, list[float]] = {}
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or reader.fieldnames[0] != HISTORY_COLUMNS[0]:
-        expected = ", ".join(HISTORY_COLUMNS)
-        raise ValueError(f"its header is {reader.fieldnames}, expected {expected}")
-    for row in reader:
-        if None in row:
-            raise ValueError(f"line {reader.line_num} has more cells than the header")
-        for column, value in row.items():
-            if column != "epoch" and value:
-                history.setdefault(column, []).append(float(value))
-    return history
-
-
-# Run locks: a file per run folder holding its owner's pid and host, created with O_EXCL.
-LOCK_ATTEMPTS = 3  # enough for two processes taking over the same stale lock at once
-_held_locks: dict[Path, list[int]] = {}  # lock file -> [thread id, depth], held by this process
-_held_guard = threading.Lock()
-
-
-@contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold the lock file `path` for the block; re-entrant within the thread holding it."""
-    key = Path(path).resolve()
-    with _held_guard:
-        held = _held_locks.get(key)
-        if held is None:
-            acquire_lock(key)
-            held = _held_locks[key] = [threading.get_ident(), 0]
-        elif held[0] != threading.get_ident():
-            raise RunError(f"run {key.parent} is in use by another thread of this process; wait")
-        held[1] += 1
-    try:
-        yield
-    finally:
-        with _held_guard:
-            held[1] -= 1
-            if held[1] == 0:
-                del _held_locks[key]
-                key.unlink(missing_ok=True)
-
-
-def acquire_lock(path: Path) -> None:
-    """Create the lock file with this process's pid and host; take over a stale one."""
-    for _ in range(LOCK_ATTEMPTS):
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileNotFoundError:
-            message = f"run {path.parent} does not exist; `fashion-mlp runs` lists the runs"
-            raise RunError(message) from None
-        except FileExistsError:
-            owner = read_lock(path)
-            if owner is not None and not lock_is_stale(path, owner):
-                raise RunError(lock_held_message(path, owner)) from None
-            if owner is not None:
-                take_over_lock(path, owner)
-            continue
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(this_process(), file)
-        return
-    raise RunError(lock_held_message(path, read_lock(path) or {}))
-
-
-def this_process() -> dict[str, Any]:
-    return {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "since": datetime.now().isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv)[:200],
-    }
-
-
-def read_lock(path: Path) -> dict[str, Any] | None:
-    """The lock's owner (pid, host, since, command); {} when unreadable, None when absent."""
-    try:
-        owner = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):  # also a lock caught between its creation and its write
-        return {}
-    return owner if isinstance(owner, dict) else {}
-
-
-def lock_is_stale(path: Path, owner: dict[str, Any]) -> bool:
-    """True when the owner ran on this host and its process is gone. A lock naming this
-    process's pid that this process does not hold was left by an earlier process."""
-    pid = owner.get("pid")
-    if owner.get("host") != socket.gethostname() or not isinstance(pid, int):
-        return False  # another machine's process, or unreadable: cannot tell
-    if pid == os.getpid():
-        return Path(path).resolve() not in _held_locks
-    return not process_alive(pid)
-
-
-def process_alive(pid: int) -> bool:
-    """True when process `pid` runs on this host (a zombie, killed but not reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's live process
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): trust kill
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
-
-
-def take_over_lock(path: Path, owner: dict[str, Any]) -> None:
-    """Remove the stale lock `owner`, unless another process replaced it since it was read."""
-    aside = path.with_name(f"{path.name}.stale-{os.getpid()}")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return  # another process removed it first
-    if read_lock(aside) != owner:  # a live process's lock: put it back
-        with suppress(FileExistsError):
-            os.link(aside, path)
-    aside.unlink(missing_ok=True)
-
-
-def lock_held_message(path: Path, owner: dict[str, Any]) -> str:
-    if owner:
-        who = f"process {owner.get('pid')} on host {owner.get('host')} since {owner.get('since')}"
-        who += f" ({owner['command']})" if owner.get("command") else ""
-    else:
-        who = "a process that left no readable owner"
-    return (
-        f"run {path.parent} is in use by {who}; wait for it to end. If no such process runs "
-        f"any more (a stale lock), delete {path} and try again"
-    )

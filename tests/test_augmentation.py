@@ -10,9 +10,10 @@ import pytest
 from fashion_mlp.augmentation import RandomShiftFlip
 from fashion_mlp.config import MLPSpec
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.history import history_csv
 from fashion_mlp.inference.forward import numpy_forward
 from fashion_mlp.models import build_model, load_saved_model
-from fashion_mlp.runs import RunDir, history_csv
+from fashion_mlp.runs import RunDir
 from fashion_mlp.training import compile_model, fit
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(64, 28, 28)).astype(np.float32)

@@ -16,6 +16,7 @@ from conftest import IDX_NAMES, idx_bytes, synthetic_dataset, write_idx, write_i
 
 from fashion_mlp import datasets
 from fashion_mlp.datasets import FASHION_CLASSES, load_dataset
+from fashion_mlp.datasets.checksums import CHECKSUM_CACHE, checksum_cache_path
 from fashion_mlp.errors import DatasetError
 
 SMALL = synthetic_dataset(100, 30, seed=5)
@@ -45,7 +46,7 @@ SMALL_SHAPES = {
 def checksum_cache(tmp_path, monkeypatch):
     """Every test gets its own empty checksum cache, never the user's."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg_cache"))
-    return tmp_path / "xdg_cache" / "fashion-mlp" / datasets.CHECKSUM_CACHE
+    return tmp_path / "xdg_cache" / "fashion-mlp" / CHECKSUM_CACHE
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def test_no_download_when_disabled(sources):
 
 def test_download_lands_in_keras_cache(sources, monkeypatch):
     def fake_get_file(fname, origin, cache_dir, cache_subdir, **kwargs):
-        folder = datasets.Path(cache_dir) / cache_subdir
+        folder = Path(cache_dir) / cache_subdir
         role = next(role for role, name in IDX_NAMES.items() if fname == f"{name}.gz")
         arrays = {"train_images": SMALL.x_train, "train_labels": SMALL.y_train}
         arrays |= {"test_images": SMALL.x_test, "test_labels": SMALL.y_test}
@@ -441,7 +442,7 @@ def test_unwritable_cache_does_not_stop_loading(sources, tmp_path, monkeypatch):
 
 def test_relative_xdg_cache_home_is_ignored(monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
-    assert datasets.checksum_cache_path().is_absolute()
+    assert checksum_cache_path().is_absolute()
 
 
 def test_folder_copy_of_known_data_set_uses_the_cache(sources, tmp_path, hash_calls):

@@ -313,11 +313,12 @@ KILLS = {  # where each run is stopped, in order; each is followed by --resume
     """,
     "kill while writing the report": """
         import fashion_mlp.runs as runs
+        from fashion_mlp.files import atomic_path
         write_text = runs.write_text
         def write_half_then_die(path, text):
             if Path(path).name != "report.html":
                 return write_text(path, text)
-            with runs.atomic_path(path) as temporary:
+            with atomic_path(path) as temporary:
                 temporary.write_text(text[: len(text) // 2])
                 die()
         runs.write_text = write_half_then_die

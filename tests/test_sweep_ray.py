@@ -19,7 +19,8 @@ from fashion_mlp.cli import main
 from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings
 from fashion_mlp.errors import ConfigError, RunError
-from fashion_mlp.runs import RunDir, process_alive
+from fashion_mlp.files import process_alive
+from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps import ray_backend
 from fashion_mlp.sweeps.backends import RayConfig
 from fashion_mlp.sweeps.spec import sweep_spec

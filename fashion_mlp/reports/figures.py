@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError, RunError
-from fashion_mlp.runs import atomic_path
+from fashion_mlp.files import atomic_path
 
 DPI = 110  # sharp enough to read 10 class names on a laptop screen, small enough to embed in HTML
 BAR_COLOR = "#8da0cb"  # muted blue for ordinary bars

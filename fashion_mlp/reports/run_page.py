@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from fashion_mlp.history import HISTORY_COLUMNS
 from fashion_mlp.reports.html import (
     flatten,
     format_value,
@@ -17,7 +18,7 @@ from fashion_mlp.reports.html import (
     html_table,
     note,
 )
-from fashion_mlp.runs import HISTORY_COLUMNS, RunDir
+from fashion_mlp.runs import RunDir
 
 FIGURE_CAPTIONS = {  # known figures first, in reading order; any other *.png follows by name
     "curves.png": "Learning curves",

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fashion_mlp.config import read_toml
 from fashion_mlp.errors import RunError
-from fashion_mlp.runs import RunDir, write_json, write_text
+from fashion_mlp.files import write_json, write_text
+from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps.grouping import group_trials
 from fashion_mlp.sweeps.spec import SweepSpec, Trial, sweep_spec
 

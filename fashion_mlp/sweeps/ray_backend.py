@@ -34,7 +34,8 @@ try:
 except ImportError as error:  # the optional extra is not installed
     raise ConfigError(RAY_MISSING) from error
 
-from fashion_mlp.runs import RunDir, process_alive
+from fashion_mlp.files import process_alive
+from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.local import Event, emit_start, emit_trial

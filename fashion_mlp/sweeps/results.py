@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from fashion_mlp.experiment import draw_figures
+from fashion_mlp.files import write_text
 from fashion_mlp.reports.figures import figure_png, new_figure, save_figure
 from fashion_mlp.reports.html import html_figure, html_page, html_table, write_page
-from fashion_mlp.runs import RunDir, write_text
+from fashion_mlp.runs import RunDir
 from fashion_mlp.sweeps.spec import Axis, SweepSpec, Trial
 
 METRIC_COLUMNS = (

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.runs import atomic_path, write_json
+from fashion_mlp.files import atomic_path, write_json
 
 CHECKPOINT_RECORD = "state.json"
 CHECKPOINT_ARRAYS = "state.npz"

@@ -1,0 +1,185 @@
+"""Files written safely: atomic writes (a temporary file beside the target, then a rename) and
+the lock file that keeps a second process out of a run folder. Keras-free.
+
+Its errors are RunErrors (run folders are what it writes and locks), each naming the path and
+the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fashion_mlp.errors import RunError
+
+# atomic_path's temporary names: "." + stem + "." + mkstemp's 8 random characters + suffix
+TEMPORARY_NAME = re.compile(r"\.(?P<stem>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]+)?")
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it only when the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
+    )
+    os.close(descriptor)
+    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 would hide runs from others
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except IsADirectoryError:
+        raise RunError(f"cannot write {path}: a folder is in its place; move it away") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically; returns path."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write `value` as indented JSON atomically; returns path."""
+    return write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+# Run locks: a file per run folder holding its owner's pid and host, created with O_EXCL.
+LOCK_ATTEMPTS = 3  # enough for two processes taking over the same stale lock at once
+_held_locks: dict[Path, list[int]] = {}  # lock file -> [thread id, depth], held by this process
+_held_guard = threading.Lock()
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold the lock file `path` for the block; re-entrant within the thread holding it."""
+    key = Path(path).resolve()
+    with _held_guard:
+        held = _held_locks.get(key)
+        if held is None:
+            acquire_lock(key)
+            held = _held_locks[key] = [threading.get_ident(), 0]
+        elif held[0] != threading.get_ident():
+            raise RunError(f"run {key.parent} is in use by another thread of this process; wait")
+        held[1] += 1
+    try:
+        yield
+    finally:
+        with _held_guard:
+            held[1] -= 1
+            if held[1] == 0:
+                del _held_locks[key]
+                key.unlink(missing_ok=True)
+
+
+def acquire_lock(path: Path) -> None:
+    """Create the lock file with this process's pid and host; take over a stale one."""
+    for _ in range(LOCK_ATTEMPTS):
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            message = f"run {path.parent} does not exist; `fashion-mlp runs` lists the runs"
+            raise RunError(message) from None
+        except FileExistsError:
+            owner = read_lock(path)
+            if owner is not None and not lock_is_stale(path, owner):
+                raise RunError(lock_held_message(path, owner)) from None
+            if owner is not None:
+                take_over_lock(path, owner)
+            continue
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(this_process(), file)
+        return
+    raise RunError(lock_held_message(path, read_lock(path) or {}))
+
+
+def this_process() -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv)[:200],
+    }
+
+
+def read_lock(path: Path) -> dict[str, Any] | None:
+    """The lock's owner (pid, host, since, command); {} when unreadable, None when absent."""
+    try:
+        owner = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):  # also a lock caught between its creation and its write
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def lock_is_stale(path: Path, owner: dict[str, Any]) -> bool:
+    """True when the owner ran on this host and its process is gone. A lock naming this
+    process's pid that this process does not hold was left by an earlier process."""
+    pid = owner.get("pid")
+    if owner.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False  # another machine's process, or unreadable: cannot tell
+    if pid == os.getpid():
+        return Path(path).resolve() not in _held_locks
+    return not process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """True when process `pid` runs on this host (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def take_over_lock(path: Path, owner: dict[str, Any]) -> None:
+    """Remove the stale lock `owner`, unless another process replaced it since it was read."""
+    aside = path.with_name(f"{path.name}.stale-{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another process removed it first
+    if read_lock(aside) != owner:  # a live process's lock: put it back
+        with suppress(FileExistsError):
+            os.link(aside, path)
+    aside.unlink(missing_ok=True)
+
+
+def lock_held_message(path: Path, owner: dict[str, Any]) -> str:
+    if owner:
+        who = f"process {owner.get('pid')} on host {owner.get('host')} since {owner.get('since')}"
+        who += f" ({owner['command']})" if owner.get("command") else ""
+    else:
+        who = "a process that left no readable owner"
+    return (
+        f"run {path.parent} is in use by {who}; wait for it to end. If no such process runs "
+        f"any more (a stale lock), delete {path} and try again"
+    )
