@@ -169,7 +169,7 @@ def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
             **settings,
         )
     with np.load(tmp_path / "state.npz") as arrays:
-        assert all(len(arrays[name]) == 3 for name in arrays.files)
+        assert all(len(arrays[name]) == 3 for name in arrays.files if name != "record")
     models = [small_model(seed) for seed in seeds]
     histories = train_population(models, DATA, **settings)
     assert len(histories) == 3
