@@ -1,8 +1,7 @@
 """Every setting of an experiment, its default and valid values, and config files (no Keras).
 
-The public face of `settings`, `validation` (the checks), `files` (TOML, layers) and `sweep`."""
+The public face of `settings`, `validation` (the checks), `toml` (files, layers) and `sweep`."""
 
-from fashion_mlp.config.files import build_config, merge, read_toml, write_toml
 from fashion_mlp.config.settings import (
     ENGINES,
     OPTIMIZERS,
@@ -17,6 +16,7 @@ from fashion_mlp.config.settings import (
     optimizer_config,
 )
 from fashion_mlp.config.sweep import SweepConfig, sweep_config
+from fashion_mlp.config.toml import build_config, merge, read_toml, write_toml
 from fashion_mlp.config.validation import is_int, is_number, unknown_keys
 
 __all__ = [

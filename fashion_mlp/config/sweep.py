@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from fashion_mlp.config.files import section
+from fashion_mlp.config.toml import section
 from fashion_mlp.config.validation import Constraint, Interval, Settings
 
 
