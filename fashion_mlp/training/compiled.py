@@ -231,12 +231,11 @@ def _write_state(model: keras.Model, state) -> None:
 
 
 def require_jax(what: str) -> None:
-    """Raise ConfigError unless Keras runs on JAX, which `what` (e.g. "populations") needs."""
-    backend = keras.backend.backend()
-    if backend != "jax":
+    """Raise ConfigError unless Keras runs on JAX, which `what` needs."""
+    if keras.backend.backend() != "jax":
         raise ConfigError(
-            f"{what} needs Keras's JAX backend, but KERAS_BACKEND is {backend!r}; "
-            "unset it or set KERAS_BACKEND=jax"
+            f"{what} needs Keras's JAX backend, but KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax"
         )
 
 
