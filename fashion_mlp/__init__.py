@@ -23,7 +23,7 @@ _PUBLIC_API = {
     "ExperimentConfig": "fashion_mlp.config",
     "OptimizerConfig": "fashion_mlp.config",
     "build_config": "fashion_mlp.config",
-    "preset": "fashion_mlp.config",
+    "preset": "fashion_mlp.presets",
     "build_model": "fashion_mlp.models",
     "load_user_model": "fashion_mlp.models",
     "compile_model": "fashion_mlp.training",

@@ -13,11 +13,12 @@ import numpy as np
 from conftest import synthetic_arrays, write_idx_dataset
 from PIL import Image
 
-from fashion_mlp.config import MLPSpec, build_config, preset
+from fashion_mlp.config import MLPSpec, build_config
 from fashion_mlp.datasets import FASHION_CLASSES, Dataset
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.metrics import classification_metrics
 from fashion_mlp.models import build_model
+from fashion_mlp.presets import preset
 from fashion_mlp.reports.run_page import write_run_page
 from fashion_mlp.runs import RunDir
 

@@ -73,7 +73,7 @@ def test_augmentation_is_saved_with_the_model(style, tmp_path):
     ("field", "value"), [("shift", -1), ("shift", 9), ("flip", "yes"), ("input_dropout", 1.0)]
 )
 def test_bad_augmentation_settings_are_named(field, value):
-    with pytest.raises(ConfigError, match=f"^{field}="):
+    with pytest.raises(ConfigError, match=f"^{field} = "):
         MLPSpec(**{field: value})
 
 

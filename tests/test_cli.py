@@ -12,7 +12,8 @@ import pytest
 
 from fashion_mlp.cli.options import flag_overrides
 from fashion_mlp.cli.parser import build_parser
-from fashion_mlp.config import ExperimentConfig, MLPSpec, build_config, preset
+from fashion_mlp.config import ExperimentConfig, MLPSpec, build_config
+from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir
 
 HEAVY = ("keras", "jax", "sklearn", "matplotlib")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 
 from fashion_mlp.config import (
+    DataConfig,
     ExperimentConfig,
+    OptimizerConfig,
+    SweepConfig,
+    TrainingConfig,
     build_config,
-    preset,
     read_toml,
     write_toml,
 )
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.presets import preset
 
 
 def test_notebook_preset_is_the_notebook_experiment():
@@ -60,20 +64,32 @@ def test_int_accepted_for_float():
     [
         ({"trainig": {}}, r"unknown key 'trainig' in the top level"),
         ({"training": {"epoch": 3}}, r"unknown key 'epoch' in \[training\]"),
-        ({"training": {"epochs": "10"}}, r"\[training\] epochs = '10': expected a int"),
-        ({"training": {"epochs": True}}, r"\[training\] epochs = True: expected a int"),
-        ({"training": {"epochs": 0}}, r"epochs = 0: expected >= 1"),
-        ({"training": {"batch_size": 0}}, r"batch_size = 0: expected >= 1"),
-        ({"training": {"validation_split": 1.0}}, r"validation_split = 1.0: expected 0 <= x < 1"),
+        ({"training": {"epochs": "10"}}, r"\[training\] epochs = '10': expected an integer >= 1"),
+        ({"training": {"epochs": True}}, r"\[training\] epochs = True: expected an integer >= 1"),
+        ({"training": {"epochs": 0}}, r"epochs = 0: expected an integer >= 1"),
+        ({"training": {"batch_size": 0}}, r"batch_size = 0: expected an integer >= 1"),
+        (
+            {"training": {"validation_split": 1.0}},
+            r"validation_split = 1.0: expected a number in \[0, 1\)",
+        ),
         ({"training": {"engine": "turbo"}}, r"engine = 'turbo': expected one of"),
-        ({"training": {"early_stopping_patience": -2}}, r"early_stopping_patience"),
-        ({"optimizer": {"learning_rate": -0.1}}, r"learning_rate = -0.1: expected > 0"),
-        ({"data": {"train_limit": -1}}, r"train_limit and test_limit"),
+        (
+            {"training": {"early_stopping_patience": -2}},
+            r"early_stopping_patience = -2: expected an integer >= -1 \(-1 = off\)",
+        ),
+        (
+            {"optimizer": {"learning_rate": -0.1}},
+            r"learning_rate = -0.1: expected a finite number > 0",
+        ),
+        (
+            {"data": {"train_limit": -1}},
+            r"\[data\] train_limit = -1: expected an integer >= 0 \(0 = all\)",
+        ),
         ({"model": {"hidden": []}}, r"\[model\] hidden"),
         ({"model": {"activation": ""}}, r"\[model\] activation"),
         ({"model": {"input_shape": [784]}}, r"\[model\] input_shape = \[784\]: .*data set"),
         ({"model": {"style": "keras2"}}, r"\[model\] style = 'keras2'"),
-        ({"training": {"seed": -1}}, r"seed = -1: expected 0 <= seed <= 4294967295"),
+        ({"training": {"seed": -1}}, r"seed = -1: expected an integer in \[0, 4294967295\]"),
         ({"training": {"seed": 2**32}}, r"seed = 4294967296"),
         ({"optimizer": {"learning_rate": float("inf")}}, r"learning_rate = inf: expected a finite"),
         ({"optimizer": {"learning_rate": float("nan")}}, r"learning_rate = nan: expected a finite"),
@@ -90,6 +106,28 @@ def test_int_accepted_for_float():
 def test_bad_values_are_named(layer, message):
     with pytest.raises(ConfigError, match=message):
         build_config(layer)
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "message"),
+    [
+        (
+            TrainingConfig,
+            {"epochs": 0, "batch_size": 0},
+            r"^epochs = 0: expected an integer >= 1; batch_size = 0: expected an integer >= 1$",
+        ),
+        (
+            DataConfig,
+            {"test_limit": -5},
+            r"^test_limit = -5: expected an integer >= 0 \(0 = all\)$",
+        ),
+        (OptimizerConfig, {"optimizer": "adam"}, r"^momentum = 0.9 with optimizer = 'adam'"),
+        (SweepConfig, {"ensemble": -1}, r"^ensemble = -1: expected an integer >= 0 \(0 = none\)$"),
+    ],
+)
+def test_settings_check_themselves_when_made(cls, values, message):
+    with pytest.raises(ConfigError, match=message):
+        cls(**values)
 
 
 def test_unknown_preset():

@@ -12,8 +12,9 @@ from conftest import synthetic_dataset, write_idx_dataset
 from PIL import Image
 
 from fashion_mlp.cli import main
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.experiment import resume_experiment, run_experiment
+from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir, list_runs
 
 RUN_FILES = ("config.toml", "model.keras", "history.csv", "metrics.json", "summary.txt")
@@ -146,4 +147,4 @@ def test_predict_missing_run_and_bad_files(idx_data, tmp_path, capsys):
 def test_bad_flag_value_is_a_clear_error(idx_data, tmp_path, capsys):
     args = ["train", "--preset", "smoke", "--data", str(idx_data), "--epochs", "0"]
     assert main([*args, "--runs-dir", str(tmp_path)]) == 2
-    assert "epochs = 0: expected >= 1" in capsys.readouterr().err
+    assert "epochs = 0: expected an integer >= 1" in capsys.readouterr().err

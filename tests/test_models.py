@@ -126,7 +126,7 @@ def test_subclassed_model_config_round_trip():
     ],
 )
 def test_invalid_spec_field_names_the_field_and_value(field, value):
-    with pytest.raises(ConfigError, match=f"^{field}="):
+    with pytest.raises(ConfigError, match=f"^{field} = "):
         MLPSpec(**{field: value})
 
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inference.predict_inputs import predict_inputs
+from fashion_mlp.presets import preset
 
 pytestmark = pytest.mark.realdata
 

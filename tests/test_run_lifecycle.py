@@ -18,9 +18,10 @@ import pytest
 from conftest import synthetic_dataset, write_idx_dataset
 
 from fashion_mlp.cli import main
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import run_experiment
+from fashion_mlp.presets import preset
 from fashion_mlp.reports.run_page import FIGURE_CAPTIONS
 from fashion_mlp.runs import RunDir, list_runs
 

@@ -43,8 +43,26 @@ def test_auto_engine_is_compiled_on_jax():
     assert keras.backend.backend() == "jax"
     assert resolve_engine("auto") == "compiled"
     assert resolve_engine("keras") == "keras"
-    with pytest.raises(ConfigError, match="engine='fast'"):
-        resolve_engine("fast")
+
+
+def test_the_compiled_engine_needs_jax(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    assert resolve_engine("auto") == "keras"
+    with pytest.raises(ConfigError, match="engine 'compiled' needs Keras's JAX backend, but "):
+        resolve_engine("compiled")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"epochs": 0}, r"^epochs = 0: expected an integer >= 1$"),
+        ({"engine": "fast"}, r"^engine = 'fast': expected one of auto, keras, compiled$"),
+    ],
+)
+def test_fit_checks_its_settings_as_a_config_file_does(tiny_data, settings, message):
+    model = compile_model(build_model(MLPSpec(hidden=(8,)), data=tiny_data))
+    with pytest.raises(ConfigError, match=message):
+        fit(model, tiny_data, **settings)
 
 
 @pytest.mark.parametrize("engine", ["keras", "compiled"])

@@ -16,14 +16,13 @@ from typing import Any
 from fashion_mlp.config import (
     ENGINES,
     OPTIMIZERS,
-    PRESETS,
     SCHEDULES,
     STYLES,
     ExperimentConfig,
     build_config,
-    preset,
     read_toml,
 )
+from fashion_mlp.presets import PRESETS, preset
 
 PRESET_CONFIGS = {name: build_config(preset(name)) for name in PRESETS}
 DEFAULT_PRESET = "notebook"

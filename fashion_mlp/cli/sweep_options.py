@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from fashion_mlp.cli.options import add_data_arguments
-from fashion_mlp.config import OPTIMIZERS, PRESETS, SweepConfig
+from fashion_mlp.config import OPTIMIZERS, SweepConfig
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.presets import PRESETS
 from fashion_mlp.sweeps.backends import BACKENDS, SCHEDULERS, RayConfig
 from fashion_mlp.sweeps.spec import parse_seeds
 

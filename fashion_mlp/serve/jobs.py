@@ -20,9 +20,10 @@ from typing import Any
 
 import keras
 
-from fashion_mlp.config import ExperimentConfig, build_config, preset
+from fashion_mlp.config import ExperimentConfig, build_config
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.experiment import run_experiment
+from fashion_mlp.presets import preset
 from fashion_mlp.serve.settings import ServeSettings
 
 # Config keys a client may not set: they name files on the server or code to import.

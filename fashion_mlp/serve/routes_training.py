@@ -11,7 +11,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from fashion_mlp.config import PRESETS, build_config, preset
+from fashion_mlp.config import build_config
+from fashion_mlp.presets import PRESETS, preset
 from fashion_mlp.serve.context import Context, Ctx
 from fashion_mlp.serve.errors import ApiError, not_found
 from fashion_mlp.serve.jobs import Job, training_config

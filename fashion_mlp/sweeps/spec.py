@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,12 @@ from fashion_mlp.config import (
     build_config,
     is_number,
     merge,
-    preset,
     read_toml,
     sweep_config,
     unknown_keys,
 )
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.presets import preset
 
 RANGE_KINDS = ("range", "log", "linear")  # the table forms an axis may take besides a list
 SWEEP_FILE_KEYS = {"name", "preset", "config", "base", "axes", "sweep"}
@@ -148,7 +148,7 @@ class SweepSpec:
             "preset": self.preset,
             "base": self.base,
             "axes": {axis.key: axis.as_toml() for axis in self.axes},
-            "sweep": {key: getattr(self.sweep, key) for key in SweepConfig.__dataclass_fields__},
+            "sweep": asdict(self.sweep),
         }
         return tomli_w.dumps(table)
 

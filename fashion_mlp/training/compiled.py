@@ -65,8 +65,9 @@ def fit_compiled(
     resuming at `initial_epoch=k` (even from a saved model) trains exactly as an uninterrupted
     run. The last partial batch is trained. `chunks_per_epoch` (default: about one per 256
     steps, at most 20) sets how often callbacks get `on_train_batch_end` with running logs.
+    `epochs`, `batch_size` and `seed` are trusted: `fit` takes them from a TrainingConfig.
     """
-    _check_arguments(model, x, y, epochs, batch_size, chunks_per_epoch)
+    _check_arguments(model, x, y, chunks_per_epoch)
     x_device, y_device = jax.device_put(x), jax.device_put(y)
     validation = None
     if validation_data is not None:
@@ -230,27 +231,29 @@ def _write_state(model: keras.Model, state) -> None:
             variable.assign(value)
 
 
-def require_jax(what: str) -> None:
-    """Raise ConfigError unless Keras runs on JAX, which `what` needs."""
+def require_jax(what: str, instead: str = "") -> None:
+    """Raise ConfigError unless Keras runs on JAX, which `what` needs; `instead` names another
+    way, when there is one."""
     if keras.backend.backend() != "jax":
+        other = f", or {instead}" if instead else ""
         raise ConfigError(
             f"{what} needs Keras's JAX backend, but KERAS_BACKEND is "
-            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax"
+            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax{other}"
         )
 
 
-def _check_arguments(model, x, y, epochs, batch_size, chunks_per_epoch) -> None:
-    """Raise ConfigError for a call the engine cannot run, saying what to do instead."""
-    require_jax("the compiled engine")
+def _check_arguments(model, x, y, chunks_per_epoch) -> None:
+    """Raise ConfigError for a call the engine cannot run, saying what to do instead.
+
+    Settings are not checked again: `fit` passes those of a validated TrainingConfig.
+    """
+    require_jax("the compiled engine", instead="use engine 'keras' (model.fit)")
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ConfigError("the model is not compiled; call model.compile(...) before training it")
     if len(x) != len(y) or len(x) == 0:
         raise ConfigError(
             f"x has {len(x)} samples and y has {len(y)}; pass the same non-zero number of each"
         )
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
     if chunks_per_epoch is not None and (
         not isinstance(chunks_per_epoch, int) or chunks_per_epoch < 1
     ):

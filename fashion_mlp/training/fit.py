@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import keras
 
-from fashion_mlp.config import ENGINES, TrainingConfig
+from fashion_mlp.config import TrainingConfig
 from fashion_mlp.datasets import Dataset
-from fashion_mlp.errors import ConfigError
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.callbacks import LogSecondsAndLearningRate
-from fashion_mlp.training.compiled import fit_compiled
+from fashion_mlp.training.compiled import fit_compiled, require_jax
 from fashion_mlp.training.seeding import ReseedEachEpoch
 
 DEFAULTS = TrainingConfig()
 
 
 def resolve_engine(engine: str) -> str:
-    """The engine `engine` stands for on this backend ("auto" -> compiled on JAX, else keras)."""
-    if engine not in ENGINES:
-        raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
+    """The engine a validated `engine` setting stands for ("auto": compiled on JAX, else keras)."""
     if engine == "auto":
         return "compiled" if keras.backend.backend() == "jax" else "keras"
-    if engine == "compiled" and keras.backend.backend() != "jax":
-        raise ConfigError(
-            f"engine='compiled' needs the JAX backend, but Keras runs on "
-            f"{keras.backend.backend()!r}; use --engine keras or unset KERAS_BACKEND"
-        )
+    if engine == "compiled":
+        require_jax("engine 'compiled'", instead="use --engine keras")
     return engine
 
 
@@ -65,36 +59,46 @@ def fit(
     Returns:
         Keras's History; its `history` gains `seconds` and `learning_rate` per epoch.
 
+    Raises:
+        ConfigError: for a setting out of range, as a TrainingConfig or config file says it.
+
     Example:
         >>> history = fit(model, data, epochs=10, batch_size=16, validation_split=0.1)
         >>> history.history["val_accuracy"][-1]
         0.873...
     """
+    settings = TrainingConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_split=validation_split,
+        seed=seed,
+        engine=engine,
+    )
     x_train, y_train, x_val, y_val = split_validation(
-        data.x_train, integer_labels(data.y_train), validation_split
+        data.x_train, integer_labels(data.y_train), settings.validation_split
     )
     validation_data = None if x_val is None else (x_val, y_val)
     callbacks = [LogSecondsAndLearningRate(), *callbacks]
-    if resolve_engine(engine) == "compiled":
+    if resolve_engine(settings.engine) == "compiled":
         return fit_compiled(
             model,
             x_train,
             y_train,
-            epochs=epochs,
-            batch_size=batch_size,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
             validation_data=validation_data,
-            seed=seed,
+            seed=settings.seed,
             callbacks=callbacks,
             initial_epoch=initial_epoch,
         )
     return model.fit(
         x_train,
         y_train,
-        epochs=epochs,
-        batch_size=batch_size,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
         validation_data=validation_data,
         shuffle=True,
-        callbacks=[ReseedEachEpoch(seed), *callbacks],
+        callbacks=[ReseedEachEpoch(settings.seed), *callbacks],
         initial_epoch=initial_epoch,
         verbose=0,
     )

@@ -84,9 +84,7 @@ def compile_model(
 
 
 def make_loss(label_smoothing: float = 0.0, from_logits: bool = False) -> keras.losses.Loss:
-    """Sparse categorical cross-entropy, with label smoothing when it is > 0."""
-    if not 0 <= label_smoothing < 1:
-        raise ConfigError(f"label_smoothing={label_smoothing!r}: expected a number in [0, 1)")
+    """Sparse categorical cross-entropy, with label smoothing when it is > 0 (a validated rate)."""
     if label_smoothing == 0:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
     return SparseCategoricalCrossentropyWithSmoothing(label_smoothing, from_logits=from_logits)
