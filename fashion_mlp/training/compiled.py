@@ -78,9 +78,7 @@ def fit_compiled(
 
     num_samples = len(x_device)
     steps_per_epoch = math.ceil(num_samples / batch_size)
-    chunks = chunks_per_epoch or min(
-        MAX_CHUNKS_PER_EPOCH, max(1, steps_per_epoch // TARGET_STEPS_PER_CHUNK)
-    )
+    chunks = chunk_count(steps_per_epoch, chunks_per_epoch)
     callback_list = keras.callbacks.CallbackList(
         callbacks,
         add_history=True,
@@ -100,17 +98,10 @@ def fit_compiled(
         seed_random_layers(model, seed, epoch)
         # Read the state after on_epoch_begin: callbacks may have changed it (learning rate).
         state = (*_model_state(model), fresh_metrics)
-        order = epoch_order(num_samples, seed, epoch)
-        step = 0
-        for batch_indices in chunked_batches(order, batch_size, chunks):
-            callback_list.on_train_batch_begin(step)
-            state, logs = steps.train_chunk(state, x_device, y_device, batch_indices)
-            step += len(batch_indices)
-            # Device arrays: converted in Keras's callback thread, unless a callback has a
-            # batch-end hook (then at once, as fit does); this thread dispatches the next chunk.
-            callback_list.on_train_batch_end(step - 1, logs)
-            if model.stop_training:
-                break
+        batches = chunked_batches(epoch_order(num_samples, seed, epoch), batch_size, chunks)
+        state, logs = _train_epoch(
+            model, steps, callback_list, state, (x_device, y_device), batches
+        )
         logs = host_logs(logs)
         _write_state(model, state)
         if validation is not None:
@@ -123,6 +114,30 @@ def fit_compiled(
         model.optimizer.finalize_variable_values(model.trainable_variables)
     callback_list.on_train_end(logs)
     return model.history
+
+
+def _train_epoch(model, steps, callback_list, state, data, batches) -> tuple:
+    """One epoch's chunks through the jitted scan, with the callbacks' batch hooks between
+    them; stops early when a callback sets `model.stop_training`. Returns (state, logs)."""
+    step, logs = 0, {}
+    for batch_indices in batches:
+        callback_list.on_train_batch_begin(step)
+        state, logs = steps.train_chunk(state, *data, batch_indices)
+        step += len(batch_indices)
+        # Device arrays: converted in Keras's callback thread, unless a callback has a
+        # batch-end hook (then at once, as fit does); this thread dispatches the next chunk.
+        callback_list.on_train_batch_end(step - 1, logs)
+        if model.stop_training:
+            break
+    return state, logs
+
+
+def chunk_count(steps_per_epoch: int, chunks_per_epoch: int | None) -> int:
+    """Scans per epoch: `chunks_per_epoch`, or by default one per TARGET_STEPS_PER_CHUNK steps
+    (at least one, at most MAX_CHUNKS_PER_EPOCH)."""
+    return chunks_per_epoch or min(
+        MAX_CHUNKS_PER_EPOCH, max(1, steps_per_epoch // TARGET_STEPS_PER_CHUNK)
+    )
 
 
 def evaluate_compiled(model: keras.Model, x, y, *, batch_size: int) -> dict[str, float]:

@@ -14,11 +14,7 @@ import keras
 import numpy as np
 
 from fashion_mlp.config import TrainingConfig
-from fashion_mlp.training.compiled import (
-    MAX_CHUNKS_PER_EPOCH,
-    TARGET_STEPS_PER_CHUNK,
-    chunked_batches,
-)
+from fashion_mlp.training.compiled import chunk_count, chunked_batches
 from fashion_mlp.training.keras_internals import build_for_training, seed_state_variables
 from fashion_mlp.training.population.checkpoint import load_checkpoint, save_checkpoint
 from fashion_mlp.training.population.early_stopping import MemberStop
@@ -158,9 +154,7 @@ class PopulationTrainer:
     def _chunks(self, epoch: int) -> list[np.ndarray]:
         """Each chunk's batch indices for every member: (members, steps, batch)."""
         steps_per_epoch = math.ceil(self.arrays.num_train / self.training.batch_size)
-        chunks = self.plan.chunks_per_epoch or min(
-            MAX_CHUNKS_PER_EPOCH, max(1, steps_per_epoch // TARGET_STEPS_PER_CHUNK)
-        )
+        chunks = chunk_count(steps_per_epoch, self.plan.chunks_per_epoch)
         per_member = [
             chunked_batches(
                 epoch_order(self.arrays.num_train, seed, epoch), self.training.batch_size, chunks
