@@ -128,67 +128,42 @@ def sweep_report(
 ) -> str:
     """The sweep's self-contained report: the ranking, the axis figures, the sweep file."""
     title = f"fashion-mlp sweep {spec.name}"
-    keys = [axis.key for axis in spec.axes]
-    stopped = any(row["stopped_early"] for row in rows)
-    headers = [
-        "rank",
-        "run",
-        *keys,
-        "val acc",
-        "val loss",
-        "test acc",
-        "epochs",
-        "train s",
-        *(["stopped early"] if stopped else []),
-    ]
-    table = html_table(
-        headers,
-        [
-            [
-                row["rank"],
-                row["run"],
-                *(row[key] for key in keys),
-                row["val_accuracy"],
-                row["val_loss"],
-                row["test_accuracy"],
-                row["epochs"],
-                row["train_seconds"],
-                *(["yes" if row["stopped_early"] else ""] if stopped else []),
-            ]
-            for row in rows
-        ],
-    )
     parts = [
         f"<h1>{escape(title)}</h1>",
         f"<p>{len(rows)} trials, ranked by <b>validation</b> accuracy (the last "
         "validation_split of the training set). The test accuracy is reported, never used to "
         "choose.</p>",
         "<h2>Trials</h2>",
-        table,
+        _trials_table([axis.key for axis in spec.axes], rows),
     ]
     if ensembles:
-        parts.append("<h2>Ensembles</h2>")
-        parts.append(
-            html_table(
-                ["run", "members", "val acc", "test acc", "members' mean test acc"],
-                [
-                    [
-                        e["run"],
-                        e["members"],
-                        e["val_accuracy"],
-                        e["test_accuracy"],
-                        e["mean_member_test_accuracy"],
-                    ]
-                    for e in ensembles
-                ],
-            )
-        )
+        parts += ["<h2>Ensembles</h2>", _ensembles_table(ensembles)]
     parts.append("<h2>Each axis</h2>")
     parts += [
         html_figure(png, f"validation accuracy against {key}") for key, png in figures.items()
     ]
     parts.append(f"<h2>Sweep file</h2><pre>{escape(spec.to_toml())}</pre>")
     return html_page(title, "".join(parts))
+
+
+def _trials_table(keys: list[str], rows: list[dict]) -> str:
+    """The ranked trials: each axis's value and the run's scores (and whether a scheduler
+    stopped it early, when one stopped any)."""
+    stopped = any(row["stopped_early"] for row in rows)
+    scores = ["val_accuracy", "val_loss", "test_accuracy", "epochs", "train_seconds"]
+    headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s"]
+    cells = [[row["rank"], row["run"], *(row[key] for key in keys + scores)] for row in rows]
+    if stopped:
+        headers.append("stopped early")
+        for row, line in zip(rows, cells, strict=True):
+            line.append("yes" if row["stopped_early"] else "")
+    return html_table(headers, cells)
+
+
+def _ensembles_table(ensembles: list[dict]) -> str:
+    columns = ["run", "members", "val_accuracy", "test_accuracy", "mean_member_test_accuracy"]
+    headers = ["run", "members", "val acc", "test acc", "members' mean test acc"]
+    return html_table(headers, [[entry[key] for key in columns] for entry in ensembles])
 
 
 def write_sweep_outputs(folder, spec: SweepSpec, trials, state, emit):
