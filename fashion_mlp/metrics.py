@@ -137,6 +137,13 @@ class Reliability:
         gaps = np.abs(self.accuracy - self.confidence)
         return float(np.sum(self.counts * gaps) / np.sum(self.counts))
 
+    @classmethod
+    def from_dict(cls, bins: dict) -> Reliability:
+        """The bins `as_dict` wrote (calibration.json's)."""
+        return cls(
+            *(np.asarray(bins[key], dtype=float) for key in ("counts", "confidence", "accuracy"))
+        )
+
     def as_dict(self) -> dict:
         return {
             "counts": self.counts.tolist(),
