@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     names = predictor.class_names
     calibrated = predictor.calibrated and not args.raw
     if args.json:
-        items = [as_json(item, names, args.top) | {"calibrated": calibrated} for item in results]
+        items = [as_json(item, names, args.top, calibrated) for item in results]
         print(json.dumps(items, indent=2))
     else:
         print_table(results, names, args.top)
@@ -40,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
     return 0 if len(ok) == len(results) else 1
 
 
-def as_json(item, class_names, k: int) -> dict:
+def as_json(item, class_names, k: int, calibrated: bool) -> dict:
     if item.error:
         return {"input": item.source, "error": item.error}
     result = {
         "input": item.source,
         "top": [{"class": name, "probability": p} for name, p in item.top(class_names, k)],
+        "calibrated": calibrated,
     }
     if item.true_label is not None:
         result["true_class"] = class_names[item.true_label]
