@@ -4,7 +4,9 @@ The members (each run's own model.keras) sit inside one functional model whose o
 mean of their class probabilities, so the ensemble loads with `safe_mode` and `evaluate`,
 `predict`, `Predictor` and `report` treat it as any run. Its metrics.json names its members
 with their own validation and test accuracies. With `mirror`, each member also sees the image
-mirrored left-right and the mean runs over both views (for members trained with mirrors).
+mirrored left-right and the mean runs over both views (for members trained with mirrors). It
+is calibrated on the members' validation split (temperature scaling of the averaged
+probabilities), as a trained run is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from fashion_mlp.augmentation import MirrorImages
 from fashion_mlp.errors import RunError
-from fashion_mlp.experiment import RunResult, environment, model_summary
+from fashion_mlp.experiment import RunResult, calibration_entry, environment, model_summary
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.metrics import classification_metrics
@@ -110,7 +112,8 @@ def build_ensemble(
     ]
     model = ensemble_model(members, mirror=mirror)
     predictor = Predictor(model, class_names)
-    metrics = classification_metrics(data.y_test, predictor.predict_proba(data.x_test), class_names)
+    test_probabilities = predictor.predict_proba(data.x_test)
+    metrics = classification_metrics(data.y_test, test_probabilities, class_names)
     name = name or f"ensemble-{len(runs)}"
     metrics |= {
         "validation": _scores(predictor, x_val, y_val),
@@ -137,6 +140,7 @@ def build_ensemble(
     run.write_summary(model_summary(model))
     run.save_model(model)
     run.write_history({})
+    metrics["calibration"] = calibration_entry(run, predictor, data, configs[0], test_probabilities)
     run.write_metrics(metrics)
     write_run_page(run)
     finished = getattr(run, "mark_finished", None)  # run folders that carry an unfinished marker

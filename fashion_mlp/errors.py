@@ -15,3 +15,7 @@ class ConfigError(FashionMLPError):
 
 class RunError(FashionMLPError):
     """A run directory is missing, incomplete or corrupt."""
+
+
+class CalibrationError(FashionMLPError):
+    """A run cannot be calibrated as asked: no images held out, or too few."""

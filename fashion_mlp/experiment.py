@@ -2,7 +2,8 @@
 
 `run_experiment(config)` = `start_run` + `train_run` + `finish_run`. The steps are separate
 calls so that a caller training many models (a sweep) can finish each one without figures
-and draw them later only for the runs a user asks for (`draw_figures`).
+and draw them later only for the runs a user asks for (`draw_figures`). Finishing a run with a
+validation split calibrates it (`calibrate_run` does it again, or later, for any run).
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ import numpy as np
 
 from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
-from fashion_mlp.errors import RunError
+from fashion_mlp.errors import CalibrationError, RunError
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.inspection.calibration import (
+    calibration_record,
+    held_out,
+    metrics_entry,
+    uncalibrated_entry,
+)
 from fashion_mlp.metrics import classification_metrics
 from fashion_mlp.models import (
     build_model,
@@ -174,11 +181,13 @@ def write_results(
     figures: bool,
     extra_metrics: dict,
 ) -> dict:
-    """Evaluate the model on the test set; write metrics (with `extra_metrics`), figures and
-    the report (the history is written with the model: `save_trained`)."""
+    """Evaluate the model on the test set; calibrate it; write metrics (with `extra_metrics`),
+    figures and the report (the history is written with the model: `save_trained`)."""
     started = time.perf_counter()
-    probabilities = Predictor(model, data.class_names).predict_proba(data.x_test)
+    predictor = Predictor(model, data.class_names)
+    probabilities = predictor.predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, probabilities, data.class_names)
+    metrics["calibration"] = calibration_entry(run, predictor, data, config, probabilities)
     metrics |= {
         "timings": {
             "train_seconds": float(sum(history.get("seconds", []))),
@@ -197,6 +206,59 @@ def write_results(
         write_run_figures(run.path, data, history, metrics, probabilities)
     write_run_page(run)
     return metrics
+
+
+def calibration_entry(
+    run: RunDir, predictor: Predictor, data: Dataset, config: ExperimentConfig, test_probabilities
+) -> dict:
+    """Calibrate on the validation split (calibration.json) and return metrics.json's entry;
+    a run without one stays uncalibrated, its entry saying how to calibrate it."""
+    try:
+        return metrics_entry(calibrate(run, predictor, data, config, test_probabilities))
+    except CalibrationError as error:
+        return uncalibrated_entry(str(error))
+
+
+def calibrate(
+    run: RunDir,
+    predictor: Predictor,
+    data: Dataset,
+    config: ExperimentConfig,
+    test_probabilities,
+    split: float = 0.0,
+) -> dict:
+    """Fit the temperature on the validation split (or the last `split` of the training images)
+    from the raw `predictor`, and write calibration.json; returns its record."""
+    fitted_on = held_out(data, config.training.validation_split, split)
+    held_out_probabilities = predictor.predict_proba(fitted_on.images, raw=True)
+    record = calibration_record(fitted_on, held_out_probabilities, data.y_test, test_probabilities)
+    run.write_calibration(record)
+    return record
+
+
+def calibrate_run(run_dir: str | os.PathLike, split: float = 0.0) -> dict:
+    """Calibrate a finished run (older runs too): write calibration.json, metrics.json's entry
+    and the report. The test set only measures; the fit uses the validation split, or with
+    `split` the last part of the training images of a run that has none (optimistic).
+
+    Returns:
+        calibration.json's record: temperature, what it was fitted on, ECE and NLL raw and
+        calibrated on those images and on the test set, the test reliability diagram.
+    """
+    run = RunDir(run_dir)
+    config = run.read_config()
+    class_names = run.class_names()
+    predictor = Predictor(load_saved_model(run.model_path), class_names)  # its own probabilities
+    data = load_run_data(config.data)
+    test_probabilities = predictor.predict_proba(data.x_test, raw=True)
+    with run.lock():
+        try:
+            record = calibrate(run, predictor, data, config, test_probabilities, split)
+        except CalibrationError as error:
+            raise CalibrationError(f"run {run.path}: {error}") from None
+        run.write_metrics(run.read_metrics() | {"calibration": metrics_entry(record)})
+        write_run_page(run)
+    return record
 
 
 def run_experiment(
@@ -303,7 +365,7 @@ def draw_figures(run_dir: str | os.PathLike) -> list[Path]:
     run = RunDir(run_dir)
     predictor = Predictor.load(run)
     data = load_run_data(run.read_config().data)
-    probabilities = predictor.predict_proba(data.x_test)
+    probabilities = predictor.predict_proba(data.x_test, raw=True)  # as finish_run drew them
     history, metrics = run.read_history(), run.read_metrics()
     with run.lock():
         paths = write_run_figures(run.path, data, history, metrics, probabilities)

@@ -1,7 +1,8 @@
 """Run folders: `RunDir` owns every file name of a run and reads and writes each file.
 
-Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, checkpoints/
-(epoch-NNN.keras + state.json, for --resume), figures (*.png) and report.html. Every write is
+Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, calibration.json
+(when calibrated), checkpoints/ (epoch-NNN.keras + state.json, for --resume), figures (*.png)
+and report.html. Every write is
 atomic (`files`: temporary file, then rename), so a crash never leaves half a file. Finishing a run
 writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
 process out while one trains or finishes it. Keras-free: a model is saved through its own
@@ -61,6 +62,7 @@ class RunDir:
     HISTORY = "history.csv"
     METRICS = "metrics.json"
     SUMMARY = "summary.txt"
+    CALIBRATION = "calibration.json"  # the temperature Predictor applies; absent = T = 1
     REPORT = "report.html"
     CHECKPOINT_STATE = "checkpoints/state.json"
     UNFINISHED = "unfinished"  # present while the run is being finished, removed last
@@ -179,6 +181,28 @@ class RunDir:
                 f"{names!r}; re-run `fashion-mlp evaluate` or train the run again"
             )
         return names
+
+    # calibration.json
+    def write_calibration(self, record: dict) -> Path:
+        return write_json(self.path / self.CALIBRATION, record)
+
+    def read_calibration(self) -> dict[str, Any] | None:
+        """calibration.json, its temperature checked; None for a run never calibrated."""
+        path = self.path / self.CALIBRATION
+        if not path.exists():
+            return None
+        fix = (
+            f"fit it again with `fashion-mlp calibrate {self.path}`, or delete it to use the "
+            "model's own probabilities"
+        )
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError, OSError) as error:
+            raise RunError(f"{path} is corrupt ({error}); {fix}") from None
+        temperature = record.get("temperature") if isinstance(record, dict) else None
+        if not is_number(temperature) or not 0 < temperature < float("inf"):
+            raise RunError(f"{path} has temperature {temperature!r}, expected a number > 0; {fix}")
+        return record
 
     # history.csv
     def write_history(self, history: dict[str, list[float]]) -> Path:

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_train_command,
         add_evaluate_command,
         add_predict_command,
+        add_calibrate_command,
         add_runs_command,
         add_report_command,
         add_compare_command,
@@ -160,7 +161,9 @@ def add_evaluate_command(commands) -> argparse.ArgumentParser:
         "evaluate",
         help="re-evaluate a run's model on the test set",
         description="Load a run's model and print its test accuracy, loss and per-class scores "
-        "on the run's own test set, or on another MNIST-format data set's (--data).",
+        "on the run's own test set, or on another MNIST-format data set's (--data), and its "
+        "calibration: expected calibration error (15 bins) and NLL of the model's own "
+        "probabilities and of the calibrated ones.",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
     add_data_arguments(parser)
@@ -199,6 +202,37 @@ def add_predict_command(commands) -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="write inputs beside their probabilities (default: none)",
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="show the model's own probabilities (default: calibrated by the run's temperature, "
+        "when `fashion-mlp calibrate` or training fitted one)",
+    )
+    return parser
+
+
+def add_calibrate_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "calibrate",
+        help="fit a run's temperature so that its probabilities match its accuracy",
+        description="Fit temperature scaling (one number T > 0 dividing the logits) on the "
+        "run's validation split by minimising the negative log-likelihood, store it in "
+        "RUN/calibration.json (predict, evaluate, serve and Predictor.load then use it), rebuild "
+        "the report and print T with the expected calibration error (15 bins) and NLL before and "
+        "after, on the validation split and on the test set. The test set is never used to fit. "
+        "Runs trained with a validation split are calibrated when trained.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    parser.add_argument(
+        "--split",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="for a run trained without a validation split: fit on this fraction of its "
+        "training images, the last ones, e.g. 0.1; optimistic, as the model trained on them "
+        "(default: 0 = the run's validation split)",
+    )
+    add_json_argument(parser)
     return parser
 
 

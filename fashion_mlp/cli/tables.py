@@ -56,6 +56,25 @@ def metrics_table(metrics: dict) -> Table:
     return table
 
 
+def calibration_table(temperature: float, scores: dict) -> Table:
+    """Temperature in the title; per set of images, its ECE and NLL raw -> calibrated."""
+    table = compact_table(title=f"Calibration: temperature T = {temperature:.3f}")
+    table.add_column("images", no_wrap=True)
+    for header in ("accuracy", "ECE raw", "calibrated", "NLL raw", "calibrated"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for name, pair in scores.items():
+        raw, calibrated = pair["raw"], pair["calibrated"]
+        table.add_row(
+            name,
+            f"{raw['accuracy']:.2%}",
+            f"{raw['ece']:.2%}",
+            f"{calibrated['ece']:.2%}",
+            f"{raw['nll']:.4f}",
+            f"{calibrated['nll']:.4f}",
+        )
+    return table
+
+
 def runs_table(rows: list[dict], title: str) -> Table:
     """`fashion-mlp runs`: one line per run; the name (which holds the date) never shortens,
     the architecture does first when the terminal is narrow."""

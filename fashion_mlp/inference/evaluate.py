@@ -1,5 +1,5 @@
 """Evaluate a model on a test set: a model in memory, or a finished run's saved model on its
-own test set or another data set's."""
+own test set or another data set's, with its calibration measured raw and calibrated."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import keras
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import RunError
 from fashion_mlp.inference.predictor import Predictor
-from fashion_mlp.metrics import classification_metrics
+from fashion_mlp.metrics import calibration_scores, classification_metrics
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 
@@ -51,7 +51,9 @@ def evaluate_run(
         allow_modified: load a known data set whose checksums differ (None = as the run did).
 
     Returns:
-        The test metrics (as `evaluate`) plus the data set's provenance under "data".
+        The test metrics of the model's own probabilities (as `evaluate`: the loss is the
+        model's), the data set's provenance under "data", and under "calibration" the run's
+        temperature with ECE (15 bins) and NLL, raw and calibrated.
     """
     run = RunDir(run_dir)
     config = run.read_config().data
@@ -68,9 +70,15 @@ def evaluate_run(
             f"the run's model has {len(predictor.class_names)} classes but data set "
             f"{data.name!r} has {data.num_classes}; evaluate on a data set with the same classes"
         )
-    probabilities = predictor.predict_proba(data.x_test)
+    probabilities = predictor.predict_proba(data.x_test, raw=True)
     metrics = classification_metrics(data.y_test, probabilities, predictor.class_names)
-    return metrics | {"data": provenance_dict(data)}
+    calibration = {
+        "status": "calibrated" if predictor.calibrated else "uncalibrated",
+        "temperature": predictor.temperature,
+        "raw": calibration_scores(data.y_test, probabilities),
+        "calibrated": calibration_scores(data.y_test, predictor.calibrate(probabilities)),
+    }
+    return metrics | {"data": provenance_dict(data), "calibration": calibration}
 
 
 def provenance_dict(data: Dataset) -> dict:

@@ -60,9 +60,10 @@ def file_inputs(paths: list[Path]) -> list[InputPrediction]:
 
 
 def predict_inputs(
-    run_dir: str | os.PathLike, test_indices=(), files=()
+    run_dir: str | os.PathLike, test_indices=(), files=(), *, raw: bool = False
 ) -> tuple[Predictor, list[InputPrediction]]:
-    """The run's Predictor and one result per input, test indices first, then files.
+    """The run's Predictor and one result per input, test indices first, then files; the
+    probabilities calibrated by the run's temperature, or the model's own with `raw`.
 
     Raises:
         FashionMLPError: when no input is given at all.
@@ -77,7 +78,8 @@ def predict_inputs(
     ready = [item for item in inputs if item.error is None]
     if not ready:
         return predictor, inputs
-    probabilities = iter(predictor.predict_proba(np.stack([item.pixels for item in ready])))
+    batch = np.stack([item.pixels for item in ready])
+    probabilities = iter(predictor.predict_proba(batch, raw=raw))
     results = [
         item
         if item.error

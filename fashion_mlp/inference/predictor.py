@@ -1,11 +1,12 @@
 """`Predictor`: class probabilities and top-k classes of raw images from one trained model.
 
 The forward pass is the fastest that runs the model (forward.py); the weights are captured
-when the Predictor is made.
+when the Predictor is made. A run's calibration.json temperature is applied by default.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.inference.forward import fastest_forward, softmax
+from fashion_mlp.metrics import temperature_scaled
 from fashion_mlp.models import load_saved_model, model_input_shape, output_kind
 from fashion_mlp.runs import RunDir
 
@@ -24,6 +26,7 @@ class Predictor:
     Args:
         model: a trained Keras model taking raw images; softmax or logit outputs.
         class_names: the name of each output class, in label order.
+        temperature: T dividing the logits (calibration.json's); 1 = the model's own outputs.
 
     Example:
         >>> predictor = Predictor.load("runs/20261129-203000-notebook")
@@ -31,29 +34,50 @@ class Predictor:
         [[('Ankle boot', 0.97), ('Sneaker', 0.02)]]
     """
 
-    def __init__(self, model: keras.Model, class_names: Sequence[str]):
+    def __init__(self, model: keras.Model, class_names: Sequence[str], temperature: float = 1.0):
+        if not 0 < temperature < math.inf:
+            raise ConfigError(f"temperature={temperature!r}: expected a number > 0")
         self.model = model
         self.class_names = tuple(class_names)
+        self.temperature = float(temperature)
         self.input_shape = model_input_shape(model)
         self._outputs_logits = output_kind(model, len(self.class_names)) == "logits"
         self._forward = fastest_forward(model)
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike | RunDir) -> Predictor:
-        """The Predictor of a finished run: its model.keras and metrics.json's class names."""
+        """The Predictor of a finished run: its model.keras, metrics.json's class names and
+        calibration.json's temperature (1 for a run never calibrated)."""
         run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         class_names = run.class_names()  # first: a run without metrics.json is unfinished
-        return cls(load_saved_model(run.model_path), class_names)
+        calibration = run.read_calibration() or {"temperature": 1.0}
+        return cls(load_saved_model(run.model_path), class_names, calibration["temperature"])
 
-    def predict_proba(self, images) -> np.ndarray:
-        """Class probabilities (n, num_classes) of raw images (n, 28, 28), or of one (28, 28)."""
+    @property
+    def calibrated(self) -> bool:
+        """True when a temperature other than 1 changes the model's probabilities."""
+        return self.temperature != 1.0
+
+    def predict_proba(self, images, *, raw: bool = False) -> np.ndarray:
+        """Class probabilities (n, num_classes) of raw images (n, 28, 28), or of one (28, 28):
+        calibrated by the temperature, or the model's own with `raw`."""
         batch = self._as_batch(images)
         outputs = np.asarray(self._forward(batch), dtype=np.float32)
-        return softmax(outputs) if self._outputs_logits else outputs
+        probabilities = softmax(outputs) if self._outputs_logits else outputs
+        return probabilities if raw else self.calibrate(probabilities)
 
-    def top_k(self, images, k: int = 3) -> list[list[tuple[str, float]]]:
+    def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
+        """The model's own probabilities with the temperature applied (unchanged when T = 1)."""
+        return (
+            temperature_scaled(probabilities, self.temperature)
+            if self.calibrated
+            else probabilities
+        )
+
+    def top_k(self, images, k: int = 3, *, raw: bool = False) -> list[list[tuple[str, float]]]:
         """For each image, its k most probable (class name, probability), most probable first."""
-        return [top_classes(row, self.class_names, k) for row in self.predict_proba(images)]
+        probabilities = self.predict_proba(images, raw=raw)
+        return [top_classes(row, self.class_names, k) for row in probabilities]
 
     def _as_batch(self, images) -> np.ndarray:
         batch = np.asarray(images)

@@ -1,5 +1,6 @@
-"""A run's self-contained `report.html`: headline, test metrics, figures, history, config,
-model summary, data provenance and environment, all from the files already in the run."""
+"""A run's self-contained `report.html`: headline, test metrics, figures, calibration,
+history, config, model summary, data provenance and environment, all from the files already in
+the run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from fashion_mlp.history import HISTORY_COLUMNS
+from fashion_mlp.reports.calibration import calibration_section
 from fashion_mlp.reports.html import (
     flatten,
     format_value,
@@ -213,6 +215,7 @@ def report_html(run: RunDir) -> str:
             headline,
             _metrics_section(metrics),
             _figures_section(run),
+            calibration_section(run, metrics),
             _history_section(run),
             _config_section(run, config),
             _summary_section(run),

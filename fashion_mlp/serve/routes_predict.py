@@ -1,5 +1,6 @@
 """Predictions: uploaded image files (any format `predict` takes) or 28x28 pixel arrays in
-JSON; each result has the top k, every class's probability and the 28x28 the model saw."""
+JSON; each result has the top k, every class's probability and the 28x28 the model saw. The
+probabilities are calibrated by the run's temperature unless `raw` asks for the model's own."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from fashion_mlp.serve.context import Context, Ctx
 from fashion_mlp.serve.errors import ApiError, bad_input, too_large
 
 router = APIRouter(prefix="/api", tags=["predict"])
+RawQuery = Annotated[
+    bool,
+    Query(
+        description="the model's own probabilities; default: calibrated by the run's "
+        "temperature (calibration.json; a run without one has the model's own)"
+    ),
+]
 
 
 class PixelImages(BaseModel):
@@ -46,6 +54,16 @@ def result(
     if with_pixels:
         item["pixels"] = pixels.tolist()
     return item
+
+
+def answer(predictor: Predictor, raw: bool, results: list) -> dict:
+    """The response: classes, whether the probabilities are calibrated, and the results."""
+    return {
+        "classes": list(predictor.class_names),
+        "calibrated": predictor.calibrated and not raw,
+        "temperature": 1.0 if raw else predictor.temperature,
+        "results": results,
+    }
 
 
 def check_count(count: int, ctx: Context) -> None:
@@ -92,6 +110,7 @@ async def predict_files(
         int, Query(description="most probable classes listed (1 to the number of classes)")
     ] = 3,
     pixels: Annotated[bool, Query(description="include the 28x28 the model saw")] = True,
+    raw: RawQuery = False,
 ):
     check_count(len(files), ctx)
     predictor = await warm_predictor(ctx, run_id)
@@ -113,16 +132,14 @@ async def predict_files(
     ready = [(name, image) for name, image, error in prepared if error is None]
     if not ready:
         raise bad_input("; ".join(error for _, _, error in prepared if error))
-    probabilities = iter(predictor.predict_proba(np.stack([image for _, image in ready])))
-    return {
-        "classes": list(predictor.class_names),
-        "results": [
-            {"name": name, "error": error}
-            if error is not None
-            else result(name, image, next(probabilities), predictor, k, pixels)
-            for name, image, error in prepared
-        ],
-    }
+    probabilities = iter(predictor.predict_proba(np.stack([i for _, i in ready]), raw=raw))
+    results = [
+        {"name": name, "error": error}
+        if error is not None
+        else result(name, image, next(probabilities), predictor, k, pixels)
+        for name, image, error in prepared
+    ]
+    return answer(predictor, raw, results)
 
 
 def pixel_batch(images: list, shape: tuple[int, ...]) -> np.ndarray:
@@ -152,6 +169,7 @@ def predict_pixels(
     body: PixelImages,
     ctx: Ctx,
     k: Annotated[int, Query(description="most probable classes listed")] = 3,
+    raw: RawQuery = False,
 ):
     if not isinstance(body.images, list):
         raise ApiError(422, "images must be a list of images")
@@ -159,11 +177,9 @@ def predict_pixels(
     predictor = ctx.warm.predictor(ctx.run(run_id))
     check_k(k, predictor)
     batch = pixel_batch(body.images, predictor.input_shape)
-    probabilities = predictor.predict_proba(batch)
-    return {
-        "classes": list(predictor.class_names),
-        "results": [
-            result(f"image {index + 1}", image, row, predictor, k, with_pixels=False)
-            for index, (image, row) in enumerate(zip(batch, probabilities, strict=True))
-        ],
-    }
+    probabilities = predictor.predict_proba(batch, raw=raw)
+    results = [
+        result(f"image {index + 1}", image, row, predictor, k, with_pixels=False)
+        for index, (image, row) in enumerate(zip(batch, probabilities, strict=True))
+    ]
+    return answer(predictor, raw, results)

@@ -1,5 +1,5 @@
-"""Runs: the list (as `fashion-mlp runs`), one run's config, metrics, history, figures, report,
-and two runs compared."""
+"""Runs: the list (as `fashion-mlp runs`), one run's config, metrics, calibration, history,
+figures, report, and two runs compared."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
+from fashion_mlp.inspection.calibration import uncalibrated_entry
 from fashion_mlp.reports.compare import comparison_table, differing_settings, load_compared_run
 from fashion_mlp.runs import RUN_COLUMNS, list_runs
 from fashion_mlp.serve.context import Ctx
@@ -42,6 +43,19 @@ def run_config(run_id: str, ctx: Ctx):
 @router.get("/runs/{run_id}/metrics", summary="metrics.json")
 def run_metrics(run_id: str, ctx: Ctx):
     return ctx.run(run_id).read_metrics()
+
+
+@router.get(
+    "/runs/{run_id}/calibration",
+    summary="calibration.json: temperature, ECE and NLL raw and calibrated, reliability bins",
+)
+def run_calibration(run_id: str, ctx: Ctx):
+    run = ctx.run(run_id)
+    record = run.read_calibration()
+    if record is None:
+        how = (run.read_metrics().get("calibration") or {}).get("how")
+        return uncalibrated_entry(how or f"never calibrated: `fashion-mlp calibrate {run.name}`")
+    return record
 
 
 @router.get("/runs/{run_id}/history", summary="history.csv as columns per epoch")

@@ -1,8 +1,8 @@
 """What the server keeps warm: each run's Predictor, and its test set with predictions.
 
-Both are bounded LRU caches keyed by the run folder and its model file's mtime, so a run
-trained again under the same name is reloaded. Loading happens once per key even when many
-requests ask at the same moment (a lock per key).
+Both are bounded LRU caches keyed by the run folder and its model and calibration files'
+mtimes, so a run trained or calibrated again under the same name is reloaded. Loading happens
+once per key even when many requests ask at the same moment (a lock per key).
 """
 
 from __future__ import annotations
@@ -60,12 +60,15 @@ class LRUCache(Generic[Value]):
 
 
 def model_key(run: RunDir) -> tuple:
-    """The run folder and its model's modification time (a finished run has a model)."""
+    """The run folder and its model's and calibration's modification times (None if absent)."""
+    return (str(run.path), *(modified(run.path / name) for name in (run.MODEL, run.CALIBRATION)))
+
+
+def modified(path) -> int | None:
     try:
-        stamp = run.model_path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns
     except OSError:
-        stamp = None
-    return (str(run.path), stamp)
+        return None
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,19 @@ from fashion_mlp.inference.predict_inputs import predict_inputs
 
 
 def run(args: argparse.Namespace) -> int:
-    predictor, results = predict_inputs(args.run_dir, args.test_index, args.files)
+    predictor, results = predict_inputs(args.run_dir, args.test_index, args.files, raw=args.raw)
     names = predictor.class_names
+    calibrated = predictor.calibrated and not args.raw
     if args.json:
-        print(json.dumps([as_json(item, names, args.top) for item in results], indent=2))
+        items = [as_json(item, names, args.top, calibrated) for item in results]
+        print(json.dumps(items, indent=2))
     else:
         print_table(results, names, args.top)
+        console().print(
+            f"probabilities calibrated (temperature {predictor.temperature:.3f})"
+            if calibrated
+            else "the model's own probabilities (not calibrated)"
+        )
     ok = [item for item in results if item.error is None]
     if args.plot and ok:
         from fashion_mlp.reports.figures import prediction_figure, save_figure
@@ -33,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
     return 0 if len(ok) == len(results) else 1
 
 
-def as_json(item, class_names, k: int) -> dict:
+def as_json(item, class_names, k: int, calibrated: bool) -> dict:
     if item.error:
         return {"input": item.source, "error": item.error}
     result = {
         "input": item.source,
         "top": [{"class": name, "probability": p} for name, p in item.top(class_names, k)],
+        "calibrated": calibrated,
     }
     if item.true_label is not None:
         result["true_class"] = class_names[item.true_label]
