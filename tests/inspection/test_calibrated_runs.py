@@ -12,13 +12,14 @@ import pytest
 from conftest import synthetic_dataset, write_idx_dataset
 
 from fashion_mlp.cli import main
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.ensembles import build_ensemble
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inference import Predictor, evaluate_run
 from fashion_mlp.metrics import temperature_scaled
 from fashion_mlp.models import load_saved_model
+from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir
 
 CALIBRATION = "calibration.json"

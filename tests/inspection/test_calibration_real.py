@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inference import Predictor
+from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir
 
 pytestmark = pytest.mark.realdata
