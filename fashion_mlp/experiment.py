@@ -68,9 +68,9 @@ def compile_configured_model(model: keras.Model, config: ExperimentConfig, data:
 
 
 def model_summary(model: keras.Model) -> str:
-    """Keras's model summary as plain text."""
+    """Keras's model summary as plain text, as wide as Keras's console (wider is cut)."""
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
     return "\n".join(lines)
 
 
