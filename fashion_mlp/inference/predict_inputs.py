@@ -12,6 +12,7 @@ import numpy as np
 
 from fashion_mlp.errors import FashionMLPError
 from fashion_mlp.images import prepare_images
+from fashion_mlp.inference.mirror import averages_photos, photo_probabilities
 from fashion_mlp.inference.predictor import Predictor, top_classes
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
@@ -77,7 +78,9 @@ def predict_inputs(
     ready = [item for item in inputs if item.error is None]
     if not ready:
         return predictor, inputs
-    probabilities = iter(predictor.predict_proba(np.stack([item.pixels for item in ready])))
+    photos = [item.true_label is None for item in ready]  # the user's files, not test images
+    pixels = np.stack([item.pixels for item in ready])
+    probabilities = iter(photo_probabilities(predictor, pixels, photos, averages_photos(run)))
     results = [
         item
         if item.error
