@@ -32,7 +32,7 @@ from fashion_mlp.models import (
     output_kind,
 )
 from fashion_mlp.reports.run_page import write_run_page
-from fashion_mlp.runs import RunDir
+from fashion_mlp.runs import RunDir, ensemble_facts
 from fashion_mlp.subsets import integer_labels, load_run_data, split_validation
 
 
@@ -115,23 +115,25 @@ def build_ensemble(
     test_probabilities = predictor.predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, test_probabilities, class_names)
     name = name or f"ensemble-{len(runs)}"
+    ensemble = {
+        "members": member_rows,
+        "mirror": mirror,
+        "mean_member_test_accuracy": float(np.mean([r["test_accuracy"] for r in member_rows])),
+        "mean_member_val_accuracy": _mean([r["val_accuracy"] for r in member_rows]),
+    }
+    trained = ensemble_facts(ensemble)  # the members' training is the ensemble's
     metrics |= {
         "validation": _scores(predictor, x_val, y_val),
-        "ensemble": {
-            "members": member_rows,
-            "mirror": mirror,
-            "mean_member_test_accuracy": float(np.mean([r["test_accuracy"] for r in member_rows])),
-            "mean_member_val_accuracy": _mean([r["val_accuracy"] for r in member_rows]),
-        },
+        "ensemble": ensemble,
         "timings": {
-            "train_seconds": 0.0,
+            "train_seconds": trained["train_seconds"],
             "seconds_per_epoch": [],
             "evaluate_seconds": time.perf_counter() - started,
         },
         "environment": environment(),
         "data": provenance_dict(data),
         "engine": "ensemble",
-        "epochs_run": 0,
+        "epochs_run": trained["epochs"],
         "parameters": count_trainable_parameters(model),
         "seed": None,
     }
@@ -150,12 +152,15 @@ def build_ensemble(
 
 
 def _member_row(run: RunDir, predictor: Predictor, data, x_val, y_val) -> dict:
+    """A member's scores here, with its architecture, epochs and training seconds."""
     test = classification_metrics(
         data.y_test, predictor.predict_proba(data.x_test), predictor.class_names
     )
+    listed = run.row() or {}  # an ensemble member's are its own members'
     return {
         "run": run.name,
         "path": str(run.path),
+        **{key: listed.get(key) for key in ("architecture", "epochs", "train_seconds")},
         "test_accuracy": test["test_accuracy"],
         "val_accuracy": _scores(predictor, x_val, y_val).get("accuracy"),
     }

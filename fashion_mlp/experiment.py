@@ -23,6 +23,7 @@ from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import CalibrationError, RunError
 from fashion_mlp.inference.evaluate import provenance_dict
+from fashion_mlp.inference.mirror import mirror_check
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.inspection.calibration import (
     calibration_record,
@@ -40,7 +41,7 @@ from fashion_mlp.models import (
 from fashion_mlp.reports.figures import write_run_figures
 from fashion_mlp.reports.run_page import write_run_page
 from fashion_mlp.runs import RunDir
-from fashion_mlp.subsets import load_run_data, split_validation, training_size
+from fashion_mlp.subsets import integer_labels, load_run_data, split_validation, training_size
 from fashion_mlp.training import compile_model, fit, resolve_engine
 from fashion_mlp.training.callbacks import RunCheckpoint, early_stopping
 
@@ -75,9 +76,9 @@ def compile_configured_model(model: keras.Model, config: ExperimentConfig, data:
 
 
 def model_summary(model: keras.Model) -> str:
-    """Keras's model summary as plain text."""
+    """Keras's model summary as plain text, as wide as Keras's console (wider is cut)."""
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
     return "\n".join(lines)
 
 
@@ -162,6 +163,14 @@ def finish_run(
     return metrics
 
 
+def _validation(data: Dataset, config: ExperimentConfig) -> tuple:
+    """The run's validation images and integer labels (None, None without a split)."""
+    _, _, x_val, y_val = split_validation(
+        data.x_train, integer_labels(data.y_train), config.training.validation_split
+    )
+    return x_val, y_val
+
+
 def save_trained(run: RunDir, model: keras.Model, history: dict[str, list[float]]) -> None:
     """What training leaves, before anything is evaluated: the `unfinished` marker, the history,
     then model.keras. Once model.keras exists training is over: a resume only finishes the run
@@ -200,6 +209,7 @@ def write_results(
         "epochs_run": len(history.get("loss", [])),
         "parameters": count_trainable_parameters(model),
         "seed": config.training.seed,
+        "mirror": mirror_check(Predictor(model, data.class_names), *_validation(data, config)),
     } | extra_metrics
     run.write_metrics(metrics)
     if figures:

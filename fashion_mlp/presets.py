@@ -45,9 +45,13 @@ RENAMED_PRESETS = {"seed": "notebook"}  # old name -> new name, for a helpful er
 
 
 def preset(name: str) -> dict[str, Any]:
-    """A preset's overrides of the defaults, by name (`notebook` or `smoke`), for `build_config`."""
     if name in RENAMED_PRESETS:
         raise ConfigError(f"preset {name!r} is now called {RENAMED_PRESETS[name]!r}")
     if name not in PRESETS:
         raise ConfigError(f"preset {name!r} is unknown; expected one of {', '.join(PRESETS)}")
     return {"name": name} | PRESETS[name]
+
+
+preset.__doc__ = (
+    f"A preset's overrides of the defaults by name ({', '.join(PRESETS)}), for build_config."
+)

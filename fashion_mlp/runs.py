@@ -37,6 +37,7 @@ from fashion_mlp.history import history_csv, parse_history_csv
 
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
 NUMBER_COLUMNS = {"epochs": "epochs_run", "test_accuracy": "test_accuracy"}  # metrics.json keys
+NUMBER_KEYS = ("epochs", "test_accuracy", "train_seconds")  # the row's number columns
 
 
 @dataclass(frozen=True)
@@ -331,31 +332,43 @@ class RunDir:
             "status": "finished",
         }
         try:
-            row["architecture"] = architecture(self.read_config().to_dict()["model"])
-            row |= self._progress()
+            config = self.read_config()
+            row["architecture"] = architecture(config.to_dict()["model"])
+            row |= self._progress(config.training.epochs)
         except RunError as error:
             row |= {"status": "damaged", "problem": str(error)}
         return row
 
-    def _progress(self) -> dict[str, Any]:
-        """The row's epochs, scores and status, from metrics.json or the last checkpoint."""
+    def _progress(self, planned: int) -> dict[str, Any]:
+        """The row's epochs, scores and status, from metrics.json or the last checkpoint (with
+        the epochs `planned`), and the sweep a trial belongs to."""
         if not self.is_finished:
             checkpoint = self.read_checkpoint()
             status = "running" if self.lock_owner() else "unfinished"
-            return {"epochs": checkpoint.epoch if checkpoint else 0, "status": status}
+            done = checkpoint.epoch if checkpoint else 0
+            return {"epochs": done, "epochs_planned": planned, "status": status}
         metrics = self.read_metrics()
         timings = metrics.get("timings")
         values = {
             "train_seconds": timings.get("train_seconds") if isinstance(timings, dict) else None
         }
         values |= {column: metrics.get(key) for column, key in NUMBER_COLUMNS.items()}
+        if isinstance(metrics.get("ensemble"), dict):
+            values |= ensemble_facts(metrics["ensemble"])
+        self._check_numbers({key: values[key] for key in NUMBER_KEYS})
+        population = metrics.get("population")
+        if isinstance(population, dict) and population.get("sweep"):
+            values["sweep"] = Path(str(population["sweep"])).name
+        return values
+
+    def _check_numbers(self, values: dict[str, Any]) -> None:
+        """RunError naming the first of the row's number columns that holds something else."""
         for column, value in values.items():
             if value is not None and not is_number(value):
                 raise RunError(
                     f"{self.path / self.METRICS}: {column} is {value!r}, expected a number; "
                     "the run is damaged: re-run `fashion-mlp evaluate` or train it again"
                 )
-        return values
 
 
 def architecture(model_table: dict) -> str:
@@ -364,6 +377,26 @@ def architecture(model_table: dict) -> str:
         return str(model_table["user_model"])
     sizes = "-".join(["in", *map(str, model_table.get("hidden", [])), "out"])
     return f"{sizes} {model_table.get('activation', '')}".strip()
+
+
+def ensemble_facts(ensemble: dict) -> dict[str, Any]:
+    """An ensemble's row from its members: their architecture ("3x in-64-32-out tanh", else
+    "ensemble of 3"), their epochs and summed training seconds; None and a `note` if unknown."""
+    members = [member for member in ensemble.get("members", []) if isinstance(member, dict)]
+    shapes = {member.get("architecture") for member in members}
+    shape = shapes.pop() if len(shapes) == 1 else None
+    epochs = {member.get("epochs") for member in members}
+    seconds = [member.get("train_seconds") for member in members]
+    facts: dict[str, Any] = {
+        "architecture": f"{len(members)}x {shape}" if shape else f"ensemble of {len(members)}",
+        "epochs": epochs.pop() if len(epochs) == 1 else None,
+        "train_seconds": None if None in seconds else float(sum(seconds)),
+    }
+    if None in seconds:
+        facts["note"] = "an older ensemble: its members' epochs and seconds were not recorded"
+    elif facts["epochs"] is None:
+        facts["note"] = f"members trained for {', '.join(map(str, sorted(epochs)))} epochs"
+    return facts
 
 
 def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bool = False):

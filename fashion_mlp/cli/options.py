@@ -10,6 +10,7 @@ Keras-free, like the rest of the parser.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -375,6 +376,17 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    """preset, then --config file, then flags."""
+    """preset, then --config file, then flags; named by `--name`, the file, or the model."""
     file_layer = read_toml(args.config) if args.config else {}
-    return build_config(preset(args.preset), file_layer, flag_overrides(args))
+    config = build_config(preset(args.preset), file_layer, flag_overrides(args))
+    return dataclasses.replace(config, name=run_name(config, args, "name" in file_layer))
+
+
+def run_name(config: ExperimentConfig, args: argparse.Namespace, named_by_file: bool) -> str:
+    """--name; else the config file's name; else the preset's, unless flags changed its model:
+    then what was trained ('mlp-256-128-relu'), so the run is not listed as the preset."""
+    if getattr(args, "name", None):
+        return args.name
+    if named_by_file or config.model == PRESET_CONFIGS[args.preset].model:
+        return config.name
+    return config.model.short_name

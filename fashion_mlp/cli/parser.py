@@ -144,7 +144,9 @@ def add_train_command(commands) -> argparse.ArgumentParser:
     add_runs_dir_argument(group)
     group.add_argument(
         "--name",
-        help="name in the run folder runs/<timestamp>-<name> (default: the preset's name)",
+        help="name in the run folder runs/<timestamp>-<name> (default: the config file's name, "
+        "else the preset's; when flags change the preset's model, the model's, e.g. "
+        "mlp-256-128-relu)",
     )
     group.add_argument(
         "--resume",

@@ -21,8 +21,29 @@ from fashion_mlp.sweeps.spec import parse_seeds
 SWEEPS_DIR = Path("sweeps")  # where sweep folders go, beside runs/
 AXIS_PREFIX = "axis:"  # dest prefix of the swept flags: "axis:optimizer.learning_rate"
 
+
+def layer_sizes(text: str) -> list[int]:
+    """--hidden's value: '256-128' is two hidden layers, 256 then 128 units; '64' is one."""
+    try:
+        sizes = [int(size) for size in text.split("-")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected units per layer joined by '-', such as 64 or 256-128"
+        )
+    return sizes
+
+
 # flag, config key, value type, help
 AXIS_FLAGS = (
+    (
+        "--hidden",
+        "model.hidden",
+        layer_sizes,
+        "hidden layers, one network per value: units per layer joined by '-', input side "
+        "first (64 128 = two trials of one layer; 256-128 = one trial of two layers)",
+    ),
     ("--learning-rate", "optimizer.learning_rate", float, "learning rates (LR ...)"),
     ("--seeds", "training.seed", str, "seeds: a list and/or ranges, e.g. 0-4 or 0 3 7"),
     ("--momentum", "optimizer.momentum", float, "momentum values, sgd and rmsprop"),

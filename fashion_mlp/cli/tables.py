@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 def console() -> Console:
@@ -76,25 +77,57 @@ def calibration_table(temperature: float, scores: dict) -> Table:
 
 
 def runs_table(rows: list[dict], title: str) -> Table:
-    """`fashion-mlp runs`: one line per run; the name (which holds the date) never shortens,
-    the architecture does first when the terminal is narrow."""
+    """`fashion-mlp runs`: one line per run, a sweep's trials under their sweep; the name (which
+    holds the date) and the status never shorten, the architecture does first."""
     table = compact_table(title=title, gap=1)  # six columns in 80: one space apart
-    widest_name = max((len(row["name"]) for row in rows), default=4)
+    lines = []
+    for sweep, members in grouped_by_sweep(rows):
+        if sweep:
+            lines.append([Text(f"sweep {sweep}", style="bold"), f"{len(members)} trials"])
+        lines += [run_cells(row, "  " if sweep else "") for row in members]
+    widest_name = max((len(line[0]) for line in lines), default=4)
     table.add_column("name", no_wrap=True, min_width=widest_name)
-    table.add_column("architecture", overflow="ellipsis", no_wrap=True)
+    table.add_column("architecture")  # wrappable: the one column narrowed (its cells are not)
     for header in ("epochs", "test acc", "train s"):
         table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
-    table.add_column("status", no_wrap=True, min_width=len("unfinished"))
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["architecture"],
-            cell(row["epochs"], ""),
-            cell(row["test_accuracy"], ".2%"),
-            cell(row["train_seconds"], ".1f"),
-            row["status"],
-        )
+    widest_status = max((len(row["status"]) for row in rows), default=6)
+    table.add_column("status", no_wrap=True, min_width=widest_status)
+    for line in lines:
+        table.add_row(*line)
     return table
+
+
+def grouped_by_sweep(rows: list[dict]) -> list[tuple[str | None, list[dict]]]:
+    """The rows in order, each sweep's trials gathered where its first trial is listed."""
+    groups: dict[str | None, list[dict]] = {}
+    order: list[tuple[str | None, list[dict]]] = []
+    for row in rows:
+        sweep = row.get("sweep")
+        if sweep is None:
+            order.append((None, [row]))
+        elif sweep not in groups:
+            groups[sweep] = [row]
+            order.append((sweep, groups[sweep]))
+        else:
+            groups[sweep].append(row)
+    return order
+
+
+def run_cells(row: dict, indent: str) -> list:
+    """A run's cells: epochs done of those planned while it is not finished, "—" when unknown
+    for a reason (the row's note)."""
+    epochs = cell(row["epochs"], "")
+    if row.get("epochs_planned") is not None:
+        epochs = f"{row['epochs']}/{row['epochs_planned']}"
+    unknown = "—" if row.get("note") else ""
+    return [
+        indent + row["name"],
+        Text(row["architecture"], no_wrap=True, overflow="ellipsis"),
+        epochs or unknown,
+        cell(row["test_accuracy"], ".2%"),
+        cell(row["train_seconds"], ".1f") or unknown,
+        row["status"],
+    ]
 
 
 def cell(value, spec: str) -> str:

@@ -148,6 +148,13 @@ class ModelConfig(Settings):
         "user_model": Text("a 'file.py:function' string", optional=True),
     }
 
+    @property
+    def short_name(self) -> str:
+        """What the model is, for a run's name: 'mlp-256-128-relu', or the user's function."""
+        if self.user_model:
+            return self.user_model.rpartition(":")[2] or "model"
+        return "-".join(["mlp", *map(str, self.spec.hidden), self.spec.activation])
+
 
 @dataclass(frozen=True)
 class OptimizerConfig(Settings):

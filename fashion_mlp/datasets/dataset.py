@@ -58,6 +58,16 @@ class Dataset:
     class_names: tuple[str, ...]
     provenance: Provenance = field(default_factory=lambda: Provenance("arrays", "memory"))
 
+    def __repr__(self) -> str:
+        """One line: name, image counts and shape, classes, where it came from."""
+        shape = "x".join(map(str, self.image_shape))
+        checked = "verified" if self.provenance.verified else "not verified"
+        return (
+            f"<Dataset {self.name!r}: {len(self.x_train):,} training and {len(self.x_test):,} "
+            f"test images of {shape} pixels, {self.num_classes} classes; "
+            f"{self.provenance.source}, {checked}>"
+        )
+
     @property
     def num_classes(self) -> int:
         return len(self.class_names)

@@ -12,6 +12,7 @@ import numpy as np
 
 from fashion_mlp.errors import FashionMLPError
 from fashion_mlp.images import prepare_images
+from fashion_mlp.inference.mirror import averages_photos, photo_probabilities
 from fashion_mlp.inference.predictor import Predictor, top_classes
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
@@ -78,8 +79,10 @@ def predict_inputs(
     ready = [item for item in inputs if item.error is None]
     if not ready:
         return predictor, inputs
-    batch = np.stack([item.pixels for item in ready])
-    probabilities = iter(predictor.predict_proba(batch, raw=raw))
+    photos = [item.true_label is None for item in ready]  # the user's files, not test images
+    pixels = np.stack([item.pixels for item in ready])
+    average = averages_photos(run)
+    probabilities = iter(photo_probabilities(predictor, pixels, photos, average, raw=raw))
     results = [
         item
         if item.error

@@ -273,12 +273,13 @@ def prediction_figure(
     images: np.ndarray,
     probabilities: np.ndarray,
     class_names: Sequence[str],
-    true_labels: Sequence[int] | None = None,
+    true_labels: Sequence[int | None] | None = None,
     titles: Sequence[str] | None = None,
 ) -> Figure:
     """Per input: the image as the model saw it, beside its class probabilities (top down).
 
-    The predicted class's bar is highlighted; the true class, when known, is marked in bold.
+    The predicted class's bar is highlighted; the true class, where known (None: an image of
+    the user's), is named in the title and marked in bold.
     Accepts one image (h, w) with probabilities (k,), or a batch (n, h, w) with (n, k).
     """
     images = np.asarray(images)
@@ -297,16 +298,18 @@ def prediction_figure(
     axes = fig.subplots(len(images), 2, squeeze=False, width_ratios=[1, 1.6])
     for row, (image_ax, bar_ax) in enumerate(axes):
         predicted = int(probabilities[row].argmax())
+        true = None if true_labels is None or true_labels[row] is None else int(true_labels[row])
         _show_image(image_ax, images[row])
         title = titles[row] if titles is not None else f"input {row + 1}"
-        image_ax.set_title(f"{title}\npredicted: {class_names[predicted]}", fontsize=9)
+        title += f"\npredicted: {class_names[predicted]}"
+        title += "" if true is None else f"\ntrue: {class_names[true]}"
+        image_ax.set_title(title, fontsize=9)
         colors = [BAR_COLOR] * len(class_names)
         colors[predicted] = HIGHLIGHT_COLOR
         bar_ax.barh(positions, probabilities[row], color=colors)
         top = probabilities[row, predicted]
         bar_ax.text(min(top, 0.88) + 0.01, predicted, f"{top:.2f}", va="center", fontsize=8)
         labels = list(class_names)
-        true = None if true_labels is None else int(true_labels[row])
         if true is not None:
             labels[true] = f"{labels[true]} (true)"
         bar_ax.set_yticks(positions, labels=labels, fontsize=8)

@@ -111,8 +111,10 @@ def _figures_section(run: RunDir) -> str:
     return "<h2>Figures</h2>" + "".join(figures)
 
 
-def _history_section(run: RunDir) -> str:
+def _history_section(run: RunDir, metrics: Mapping) -> str:
     history = run.read_history()
+    if isinstance(metrics.get("ensemble"), Mapping):
+        return _members_section(run, metrics["ensemble"])
     if not history:
         return "<h2>Training history</h2>" + note(f"{run.HISTORY} not found or empty: skipped.")
     headers = [name for name in HISTORY_COLUMNS if name in history]
@@ -123,6 +125,31 @@ def _history_section(run: RunDir) -> str:
         for epoch in range(epochs)
     ]
     return "<h2>Training history</h2>" + html_table(["epoch", *headers], rows)
+
+
+def _members_section(run: RunDir, ensemble: Mapping) -> str:
+    """An ensemble trains nothing itself: its members, each linked to its own report."""
+    columns = ("architecture", "epochs", "train_seconds", "val_accuracy", "test_accuracy")
+    rows = []
+    for member in ensemble.get("members", []):
+        report = Path(str(member.get("path", ""))) / RunDir.REPORT
+        link = escape(Path(os.path.relpath(report, run.path)).as_posix())
+        name = f'<a href="{link}">{escape(str(member.get("run", "")))}</a>'
+        rows.append(f'<tr><td class="text">{name}</td>{_cells(member, columns)}</tr>')
+    headers = "".join(
+        f'<th class="text">{header}</th>'
+        for header in ("member run", "architecture", "epochs", "train s", "val acc", "test acc")
+    )
+    mirrored = " and of its mirror image" if ensemble.get("mirror") else ""
+    return (
+        f"<h2>Members</h2><p>The ensemble averages its members' class probabilities{mirrored}; "
+        "it trains nothing itself (its epochs and seconds are its members').</p>"
+        f"<table><thead><tr>{headers}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _cells(entry: Mapping, keys: Sequence[str]) -> str:
+    return "".join(html_cell(entry.get(key)) for key in keys)
 
 
 def _value_at(values: Sequence[float], index: int) -> float | None:
@@ -216,7 +243,7 @@ def report_html(run: RunDir) -> str:
             _metrics_section(metrics),
             _figures_section(run),
             calibration_section(run, metrics),
-            _history_section(run),
+            _history_section(run, metrics),
             _config_section(run, config),
             _summary_section(run),
             _data_section(metrics),

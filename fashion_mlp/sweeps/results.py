@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -15,9 +16,10 @@ import numpy as np
 
 from fashion_mlp.experiment import draw_figures
 from fashion_mlp.files import write_text
-from fashion_mlp.reports.figures import figure_png, new_figure, save_figure
-from fashion_mlp.reports.html import html_figure, html_page, html_table, write_page
+from fashion_mlp.reports.figures import figure_png, save_figure
+from fashion_mlp.reports.html import html_cell, html_figure, html_page, html_table, write_page
 from fashion_mlp.runs import RunDir
+from fashion_mlp.sweeps.axis_figures import axis_figure, shown_setting
 from fashion_mlp.sweeps.spec import Axis, SweepSpec, Trial
 
 METRIC_COLUMNS = (
@@ -29,6 +31,8 @@ METRIC_COLUMNS = (
     "train_seconds",
     "stopped_early",
 )
+SEED_KEY = "training.seed"  # with seeds as an axis, the report averages each setting over them
+SEED_SCORES = ("val_accuracy", "test_accuracy")
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,6 @@ class SweepResult:
 
     sweep_dir: Path
     rows: list[dict]
-
-
-POINT_COLOR = "#8da0cb"
-MEAN_COLOR = "#d62728"
 
 
 def result_rows(trials: Sequence[Trial], state: dict) -> list[dict]:
@@ -74,59 +74,29 @@ def result_rows(trials: Sequence[Trial], state: dict) -> list[dict]:
 
 
 def results_csv(rows: list[dict], axes: Sequence[Axis]) -> str:
+    """One line per trial, numbers in full; layer sizes as 256-128."""
     buffer = io.StringIO()
     columns = ["rank", "trial", *(axis.key for axis in axes), "run", *METRIC_COLUMNS]
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow({key: _csv_value(value) for key, value in row.items()})
     return buffer.getvalue()
 
 
-def axis_figure(rows: list[dict], axis: Axis):
-    """Validation accuracy of every trial against one axis; the mean per value as a line and
-    the spread (min to max over seeds and the other axes) as a band."""
-    fig = new_figure(5.5, 3.6)
-    ax = fig.add_subplot()
-    values = [row[axis.key] for row in rows]
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    levels = (
-        sorted(set(values), key=lambda v: (str(type(v)), v))
-        if numeric
-        else list(dict.fromkeys(map(str, values)))
-    )
-    position = {level: (level if numeric else index) for index, level in enumerate(levels)}
-    xs = [position[v if numeric else str(v)] for v in values]
-    ys = [row["val_accuracy"] for row in rows]
-    ax.scatter(xs, ys, color=POINT_COLOR, alpha=0.8, label="trials", zorder=3)
-    grouped = [[y for x, y in zip(xs, ys, strict=True) if x == position[level]] for level in levels]
-    centres = [position[level] for level in levels]
-    ax.fill_between(
-        centres,
-        [min(g) for g in grouped],
-        [max(g) for g in grouped],
-        color=MEAN_COLOR,
-        alpha=0.12,
-        label="spread",
-    )
-    ax.plot(
-        centres, [float(np.mean(g)) for g in grouped], color=MEAN_COLOR, marker="o", label="mean"
-    )
-    if numeric and (axis.is_log or (min(levels) > 0 and max(levels) / min(levels) >= 20)):
-        ax.set_xscale("log")
-    if not numeric:
-        ax.set_xticks(centres, labels=levels)
-    ax.set_xlabel(axis.key)
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(f"Validation accuracy against {axis.key}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig
+def _csv_value(value):
+    return shown_setting(value) if isinstance(value, list | tuple) else value
 
 
 def sweep_report(
-    spec: SweepSpec, rows: list[dict], figures: dict[str, bytes], ensembles: list[dict]
+    spec: SweepSpec,
+    rows: list[dict],
+    figures: dict[str, bytes],
+    ensembles: list[dict],
+    sweep_dir: Path,
 ) -> str:
-    """The sweep's self-contained report: the ranking, the axis figures, the sweep file."""
+    """The sweep's self-contained report: the ranking (each trial linked to its run's report),
+    each setting over seeds, the axis figures, the sweep file."""
     title = f"fashion-mlp sweep {spec.name}"
     parts = [
         f"<h1>{escape(title)}</h1>",
@@ -134,8 +104,10 @@ def sweep_report(
         "validation_split of the training set). The test accuracy is reported, never used to "
         "choose.</p>",
         "<h2>Trials</h2>",
-        _trials_table([axis.key for axis in spec.axes], rows),
+        _trials_table([axis.key for axis in spec.axes], rows, sweep_dir),
     ]
+    if SEED_KEY in (keys := [axis.key for axis in spec.axes]):
+        parts += [f"<h2>Each setting over seeds</h2>{_over_seeds_table(keys, rows)}"]
     if ensembles:
         parts += ["<h2>Ensembles</h2>", _ensembles_table(ensembles)]
     parts.append("<h2>Each axis</h2>")
@@ -146,18 +118,59 @@ def sweep_report(
     return html_page(title, "".join(parts))
 
 
-def _trials_table(keys: list[str], rows: list[dict]) -> str:
-    """The ranked trials: each axis's value and the run's scores (and whether a scheduler
-    stopped it early, when one stopped any)."""
+def _trials_table(keys: list[str], rows: list[dict], sweep_dir: Path) -> str:
+    """The ranked trials, each linked to its run's report: each axis's value and the run's
+    scores (and whether a scheduler stopped it early, when one stopped any)."""
     stopped = any(row["stopped_early"] for row in rows)
     scores = ["val_accuracy", "val_loss", "test_accuracy", "epochs", "train_seconds"]
     headers = ["rank", "run", *keys, "val acc", "val loss", "test acc", "epochs", "train s"]
-    cells = [[row["rank"], row["run"], *(row[key] for key in keys + scores)] for row in rows]
-    if stopped:
-        headers.append("stopped early")
-        for row, line in zip(rows, cells, strict=True):
-            line.append("yes" if row["stopped_early"] else "")
-    return html_table(headers, cells)
+    headers += ["stopped early"] if stopped else []
+    lines = []
+    for row in rows:
+        cells = [html_cell(row["rank"]), _run_link(row, sweep_dir)]
+        cells += [html_cell(shown_setting(row[key])) for key in keys]
+        cells += [html_cell(row[key]) for key in scores]
+        cells += [html_cell("yes" if row["stopped_early"] else "")] if stopped else []
+        lines.append(f"<tr>{''.join(cells)}</tr>")
+    head = "".join(f'<th class="text">{escape(header)}</th>' for header in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def _run_link(row: dict, sweep_dir: Path) -> str:
+    """The trial's run name as a link to its report, relative to the sweep folder."""
+    report = Path(os.path.relpath(Path(row["run_dir"]) / RunDir.REPORT, sweep_dir))
+    return f'<td class="text"><a href="{escape(report.as_posix())}">{escape(row["run"])}</a></td>'
+
+
+def _over_seeds_table(keys: list[str], rows: list[dict]) -> str:
+    """Each setting of the other axes: validation and test accuracy, mean ± standard deviation
+    over its seeds, best mean validation accuracy first."""
+    others = [key for key in keys if key != SEED_KEY]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(shown_setting(row[key]) for key in others), []).append(row)
+    ranked = sorted(groups.items(), key=lambda item: -_mean(item[1], "val_accuracy"))
+    lines = [
+        [*setting, len(group), *(_mean_spread(group, score) for score in SEED_SCORES)]
+        for setting, group in ranked
+    ]
+    headers = [*others, "seeds", "val acc (mean ± sd)", "test acc (mean ± sd)"]
+    return html_table(headers, lines)
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    """The mean of a score over rows (0 when none has it)."""
+    values = [row[key] for row in rows if row[key] is not None]
+    return float(np.mean(values)) if values else 0.0
+
+
+def _mean_spread(rows: list[dict], key: str) -> str:
+    """'83.05% ± 0.42' over rows (the standard deviation in percentage points)."""
+    values = [row[key] for row in rows if row[key] is not None]
+    if not values:
+        return ""
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return f"{float(np.mean(values)):.2%} ± {spread * 100:.2f}"
 
 
 def _ensembles_table(ensembles: list[dict]) -> str:
@@ -188,7 +201,8 @@ def write_sweep_outputs(folder, spec: SweepSpec, trials, state, emit):
             png = figure_png(axis_figure(rows, axis))
             figures[axis.key] = png
             save_figure(axis_figure(rows, axis), folder.path / f"axis-{axis.key}.png")
-    write_page(folder.path / folder.REPORT, sweep_report(spec, rows, figures, ensembles))
+    page = sweep_report(spec, rows, figures, ensembles, folder.path)
+    write_page(folder.path / folder.REPORT, page)
     return SweepResult(folder.path, rows)
 
 

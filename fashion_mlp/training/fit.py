@@ -38,6 +38,7 @@ def fit(
     engine: str = DEFAULTS.engine,
     callbacks=(),
     initial_epoch: int = 0,
+    verbose: int = 0,
 ) -> keras.callbacks.History:
     """Train a compiled model on `data.x_train` like the notebook's `fit` call.
 
@@ -55,6 +56,8 @@ def fit(
         engine: "auto", "compiled" or "keras" (see the module docstring).
         callbacks: Keras callbacks, run between epochs on either engine.
         initial_epoch: epoch to start from (0-based), to resume a run.
+        verbose: Keras's progress display, in a terminal or a notebook: 0 = none, 1 = a
+            progress bar, 2 = one line per epoch.
 
     Returns:
         Keras's History; its `history` gains `seconds` and `learning_rate` per epoch.
@@ -90,6 +93,7 @@ def fit(
             seed=settings.seed,
             callbacks=callbacks,
             initial_epoch=initial_epoch,
+            verbose=verbose,
         )
     return model.fit(
         x_train,
@@ -100,5 +104,5 @@ def fit(
         shuffle=True,
         callbacks=[ReseedEachEpoch(settings.seed), *callbacks],
         initial_epoch=initial_epoch,
-        verbose=0,
+        verbose=verbose,
     )

@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     runs = [load_compared_run(run_dir) for run_dir in args.runs]
     settings = differing_settings(runs)
     table = compact_table(title=f"{len(runs)} runs compared")
-    table.add_column("setting / metric", overflow="fold")
+    keys = [*settings, *METRIC_COLUMNS, "setting / metric"]
+    table.add_column("setting / metric", no_wrap=True, min_width=max(map(len, keys)))  # whole
     for compared in runs:
         table.add_column(Text(compared.name), justify="right", overflow="fold")
     for key, values in settings.items():

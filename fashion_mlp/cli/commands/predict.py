@@ -28,12 +28,11 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and ok:
         from fashion_mlp.reports.figures import prediction_figure, save_figure
 
-        known = all(item.true_label is not None for item in ok)
         figure = prediction_figure(
             [item.pixels for item in ok],
             [item.probabilities for item in ok],
             names,
-            true_labels=[item.true_label for item in ok] if known else None,
+            true_labels=[item.true_label for item in ok],  # None for the user's files
             titles=[Path(item.source).name for item in ok],
         )
         save_figure(figure, args.plot)

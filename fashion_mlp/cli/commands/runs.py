@@ -22,4 +22,6 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         if row["status"] == "damaged":
             out.print(f"damaged: {row['name']}: {row['problem']}", soft_wrap=True)
+        elif row.get("note"):
+            out.print(f"{row['name']}: {row['note']}", soft_wrap=True)
     return 0

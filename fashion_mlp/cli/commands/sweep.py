@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings, sweep_table
 from fashion_mlp.cli.tables import compact_table, console
+from fashion_mlp.sweeps.axis_figures import shown_setting
 from fashion_mlp.sweeps.backends import ray_config
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.local import resume_sweep, run_sweep
@@ -68,7 +69,7 @@ class SweepProgress:
         self.done += 1
         self.progress.update(self.task, advance=remaining_epochs, trials=self._trials())
         settings = "  ".join(
-            f"{key.split('.')[-1]}={value}" for key, value in trial.settings.items()
+            f"{key.split('.')[-1]}={shown_setting(value)}" for key, value in trial.settings.items()
         )
         validation = metrics.get("validation", {}).get("accuracy")
         shown = "" if validation is None else f"val {validation:.2%}  "
@@ -97,7 +98,7 @@ def ranking_table(rows, keys):
     for row in rows[:SHOWN_TRIALS]:
         table.add_row(
             str(row["rank"]),
-            *(str(row[key]) for key in keys),
+            *(shown_setting(row[key]) for key in keys),
             "" if row["val_accuracy"] is None else f"{row['val_accuracy']:.2%}",
             f"{row['test_accuracy']:.2%}",
             row["run"],

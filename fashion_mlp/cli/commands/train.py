@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 import keras
 
@@ -35,8 +34,6 @@ def run(args: argparse.Namespace) -> int:
             result = resume_experiment(args.resume, callbacks=progress, on_start=on_start)
         else:
             config = config_from_args(args)
-            if args.name:
-                config = dataclasses.replace(config, name=args.name)
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
     except KeyboardInterrupt:
         if "run_dir" in started:
