@@ -345,6 +345,7 @@ def history_without_seconds(run_dir: Path) -> dict[str, list[float]]:
     return history
 
 
+@pytest.mark.slow
 def test_killed_six_times_then_resumed_equals_uninterrupted(idx_data, tmp_path):
     config = smoke_config(idx_data, epochs=4)
     whole = run_experiment(config, tmp_path / "whole", figures=False).run_dir
