@@ -108,6 +108,7 @@ class InterruptAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["keras", "compiled"])
 def test_resume_equals_uninterrupted(idx_data, tmp_path, engine):
     config = smoke_config(idx_data, model={"dropout": 0.3}, engine=engine)  # random masks too

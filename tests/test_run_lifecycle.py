@@ -25,6 +25,8 @@ from fashion_mlp.reports.run_page import FIGURE_CAPTIONS
 from fashion_mlp.runs import RunDir, list_runs
 
 FIGURES_AND_REPORT = ("*.png", "report.html")
+# one worker builds the module's finished run once, instead of one per worker
+pytestmark = pytest.mark.xdist_group("run-lifecycle")
 
 
 @pytest.fixture(scope="module")
