@@ -8,13 +8,19 @@ BIN = $(VENV)/bin
 # fixtures: a trained run, a server, a browser); the others spread over the workers.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test setup data lint
+.PHONY: run test test-fast setup data lint
 
 run: data  ## train the notebook's experiment end to end and write its report
 	$(BIN)/fashion-mlp train
 
 test: data  ## run every test (exit code 5, "no tests collected", counts as success)
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# The inner loop: no real data set, no long trainings, no Ray, no browser (pyproject's markers).
+FAST_MARKERS ?= not (realdata or slow or ray or browser)
+
+test-fast: setup  ## every test but the marked ones, in under 3 minutes on 2 cores (exit code 5 as test)
+	$(BIN)/pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 setup: $(BIN)/.installed
 

@@ -110,3 +110,23 @@ def real_data(checksum_cache_home) -> Dataset:
         if os.environ.get("FASHION_MLP_REQUIRE_REAL_DATA") == "1":
             raise
         pytest.skip(f"real Fashion-MNIST not available: {error}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep `--dist loadgroup` grouping on pytest >= 9.2 (pytest-xdist issue 1386): xdist marks
+    a grouped test by appending "@group" to its node id, but writes the old `_nodeid` field,
+    which pytest 9.2 no longer reads, so every group was silently spread over the workers
+    (two servers, two Rays at once). Does nothing once xdist appends the suffix itself."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers only
+        return
+    from _pytest.nodeid import NodeId  # pytest >= 9.2: node ids are structured
+
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)

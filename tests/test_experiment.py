@@ -31,6 +31,15 @@ def smoke_config(idx_data, model=None, **training):
     return build_config(preset("smoke"), layer, {"model": model or {}})
 
 
+FINISHED_RUN = pytest.mark.xdist_group("experiment-finished-run")  # its tests share one run
+
+
+@pytest.fixture(scope="module")
+def finished_run(idx_data, tmp_path_factory):
+    """One finished smoke run, for the tests that only read it or must leave it unchanged."""
+    return run_experiment(smoke_config(idx_data), tmp_path_factory.mktemp("runs"))
+
+
 def only_run(runs_dir):
     (run_dir,) = [path for path in runs_dir.iterdir() if path.is_dir()]
     return run_dir
@@ -69,8 +78,9 @@ def test_smoke_cli_end_to_end(idx_data, tmp_path, capsys):
     assert row["test_accuracy"] == metrics["test_accuracy"] and row["status"] == "finished"
 
 
-def test_config_toml_reruns_the_same_experiment(idx_data, tmp_path):
-    first = run_experiment(smoke_config(idx_data), tmp_path / "a")
+@FINISHED_RUN
+def test_config_toml_reruns_the_same_experiment(finished_run, tmp_path):
+    first = finished_run
     saved = tomllib.loads((first.run_dir / "config.toml").read_text())
     second = run_experiment(build_config(saved), tmp_path / "b")
     assert second.metrics["test_accuracy"] == first.metrics["test_accuracy"]
@@ -99,6 +109,7 @@ class InterruptAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["keras", "compiled"])
 def test_resume_equals_uninterrupted(idx_data, tmp_path, engine):
     config = smoke_config(idx_data, model={"dropout": 0.3}, engine=engine)  # random masks too
@@ -117,26 +128,28 @@ def test_resume_equals_uninterrupted(idx_data, tmp_path, engine):
     assert len(list((run_dir / "checkpoints").glob("*.keras"))) == 1  # older ones removed
 
 
-def test_resume_of_finished_or_missing_run(idx_data, tmp_path, capsys):
-    finished = run_experiment(smoke_config(idx_data), tmp_path / "runs")
-    assert main(["train", "--resume", str(finished.run_dir)]) == 2
+@FINISHED_RUN
+def test_resume_of_finished_or_missing_run(finished_run, tmp_path, capsys):
+    assert main(["train", "--resume", str(finished_run.run_dir)]) == 2
     assert "already finished" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_metrics_confusion_rows_sum_to_class_counts(idx_data, tmp_path):
-    result = run_experiment(smoke_config(idx_data), tmp_path / "runs")
+@FINISHED_RUN
+def test_metrics_confusion_rows_sum_to_class_counts(finished_run):
+    result = finished_run
     data = synthetic_dataset()
     rows = np.array(result.metrics["confusion_matrix"]).sum(axis=1)
     assert rows.tolist() == np.bincount(data.y_test, minlength=10).tolist()
     assert result.metrics["data"]["source"] == "path"
 
 
-def test_predict_missing_run_and_bad_files(idx_data, tmp_path, capsys):
+@FINISHED_RUN
+def test_predict_missing_run_and_bad_files(finished_run, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "nope"), "--test-index", "0"]) == 2
     assert "nope does not exist" in capsys.readouterr().err
-    run_dir = run_experiment(smoke_config(idx_data), tmp_path / "runs").run_dir
+    run_dir = finished_run.run_dir
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
     assert main(["predict", str(run_dir), str(text), "--test-index", "1", "999"]) == 1

@@ -20,7 +20,7 @@ from fashion_mlp.models import (
     output_kind,
 )
 
-SEED_NETWORK_PARAMETERS = 52_650  # 784*64+64 + 64*32+32 + 32*10+10, the notebook's summary
+NOTEBOOK_NETWORK_PARAMETERS = 52_650  # 784*64+64 + 64*32+32 + 32*10+10, the notebook's summary
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,8 @@ def predictions(model, images) -> np.ndarray:
 
 
 @pytest.mark.parametrize("style", STYLES)
-def test_seed_network_has_the_notebooks_trainable_parameter_count(style):
-    assert count_trainable_parameters(build_model(MLPSpec(), style)) == SEED_NETWORK_PARAMETERS
+def test_notebook_network_has_the_notebooks_trainable_parameter_count(style):
+    assert count_trainable_parameters(build_model(MLPSpec(), style)) == NOTEBOOK_NETWORK_PARAMETERS
 
 
 def test_three_styles_agree_given_the_same_weights(small_data):

@@ -19,12 +19,12 @@ pytestmark = pytest.mark.realdata
 
 @pytest.fixture(scope="module")
 def one_epoch_run(real_data, tmp_path_factory):
-    """The seed network trained for one epoch on the real data (compiled engine)."""
+    """The notebook's network trained for one epoch on the real data (compiled engine)."""
     config = build_config(preset("notebook"), {"training": {"epochs": 1}})
     return run_experiment(config, tmp_path_factory.mktemp("runs"))
 
 
-def test_one_epoch_of_the_seed_network_reaches_80_percent(one_epoch_run):
+def test_one_epoch_of_the_notebook_network_reaches_80_percent(one_epoch_run):
     assert one_epoch_run.metrics["test_accuracy"] >= 0.80
     assert one_epoch_run.metrics["parameters"] == 52_650
     assert one_epoch_run.metrics["num_test"] == 10_000

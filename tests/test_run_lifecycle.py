@@ -26,6 +26,8 @@ from fashion_mlp.reports.run_page import FIGURE_CAPTIONS
 from fashion_mlp.runs import RunDir, list_runs
 
 FIGURES_AND_REPORT = ("*.png", "report.html")
+# one worker builds the module's finished run once, instead of one per worker
+pytestmark = pytest.mark.xdist_group("run-lifecycle")
 
 
 @pytest.fixture(scope="module")
@@ -347,6 +349,7 @@ def history_without_seconds(run_dir: Path) -> dict[str, list[float]]:
     return history
 
 
+@pytest.mark.slow
 def test_killed_six_times_then_resumed_equals_uninterrupted(idx_data, tmp_path):
     config = smoke_config(idx_data, epochs=4)
     whole = run_experiment(config, tmp_path / "whole", figures=False).run_dir

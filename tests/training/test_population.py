@@ -82,6 +82,7 @@ def assert_same(model, history, expected_model, expected_history, rtol=0.0):
         assert history[name] == pytest.approx(expected_history[name], rel=1e-4, abs=1e-6), name
 
 
+@pytest.mark.slow
 def test_two_members_match_each_trained_alone_early_stopping_included():
     members = [(1, 0.01), (2, 2.0)]  # lr 2.0 diverges: its val_loss rises and it stops early
     models = [small_model(seed, rate) for seed, rate in members]
@@ -141,6 +142,7 @@ def test_a_killed_population_resumes_exactly_and_split_programs_agree(tmp_path):
     assert int(resumed[0].optimizer.iterations) == int(expected[0].optimizer.iterations)
 
 
+@pytest.mark.slow
 def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
     """Three members on two or more CPU devices train in four slots (one a padding copy, never
     kept); its checkpoint holds the three real members only."""
@@ -177,6 +179,7 @@ def test_a_padded_population_matches_its_members_alone_and_resumes(tmp_path):
         assert_same(model, history, *alone(seed, 0.01, epochs=2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "setting, values",
     [("weight_decay", [0.0, 0.5]), ("label_smoothing", [0.05, 0.4])],  # far apart in 2 epochs
@@ -213,6 +216,7 @@ def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(sett
     assert np.abs(first - second).max() > 1e-3  # the values made a difference
 
 
+@pytest.mark.slow
 def test_members_with_their_own_dropout_rate_match_each_trained_alone():
     rates = [0.05, 0.7]
     models = [small_model(3, dropout=rate) for rate in rates]
@@ -244,6 +248,7 @@ def normalised_model(seed: int, x_fit: np.ndarray) -> keras.Model:
     return model
 
 
+@pytest.mark.slow
 def test_a_population_on_other_data_does_not_reuse_the_last_ones_constants():
     other = synthetic_dataset(220, 40, seed=9)
     other.x_train[:] = other.x_train // 3  # darker: another Normalization mean and variance

@@ -18,7 +18,7 @@ from fashion_mlp.sweeps.backends import RayConfig
 from fashion_mlp.sweeps.ray_backend import run_sweep_on_ray
 from fashion_mlp.sweeps.spec import sweep_spec
 
-pytestmark = pytest.mark.xdist_group("ray")  # one Ray at a time, in one worker
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]  # one Ray at a time, in one worker
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ validation_split = {validation_split}
 seed = 0
 """
 DEFAULT_SETTINGS = {
-    "name": "seed",
+    "name": "notebook",
     "hidden": "[64, 32]",
     "activation": "tanh",
     "learning_rate": 0.01,
@@ -133,7 +133,7 @@ def write_history_csv(path: Path, history: dict[str, list[float]]) -> None:
 
 
 def make_fake_run(
-    root: Path, folder: str = "20250101-000000-seed", figures: bool = True, **settings
+    root: Path, folder: str = "20250101-000000-notebook", figures: bool = True, **settings
 ):
     """Write a complete fake run; returns (run_dir, data, history, metrics, probabilities)."""
     values = {**DEFAULT_SETTINGS, **settings}

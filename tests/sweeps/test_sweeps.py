@@ -1,6 +1,5 @@
 """Sweeps: sweep files and flags become trials, trials group into populations, a sweep writes
-run folders and its sweep folder, a killed sweep resumes only what was left, and an ensemble
-run works with evaluate, predict and report."""
+run folders and its sweep folder, and a killed sweep resumes only what was left."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import json
 import socket
 import subprocess
 
-import numpy as np
 import pytest
 from conftest import synthetic_dataset, write_idx_dataset
 
@@ -17,7 +15,7 @@ from fashion_mlp.cli import main
 from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.cli.sweep_options import sweep_table
 from fashion_mlp.config import build_config
-from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.errors import ConfigError
 from fashion_mlp.runs import RunDir, list_runs
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.grouping import group_trials, population_key
@@ -266,61 +264,3 @@ def _recording(function, sizes):
         return function(models, *args, **kwargs)
 
     return record
-
-
-def test_an_ensemble_run_works_as_any_run(data_folder, tmp_path, capsys):
-    assert main(sweep_args(data_folder, tmp_path, "--ensemble", "3")) == 0
-    (ensemble,) = (tmp_path / "runs").glob("*ensemble")
-    metrics = RunDir(ensemble).read_metrics()
-    assert len(metrics["ensemble"]["members"]) == 3
-    assert {"run", "test_accuracy", "val_accuracy"} <= set(metrics["ensemble"]["members"][0])
-    capsys.readouterr()
-    assert main(["evaluate", str(ensemble), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["test_accuracy"] == pytest.approx(
-        metrics["test_accuracy"]
-    )
-    assert main(["predict", str(ensemble), "--test-index", "0"]) == 0
-    assert main(["report", str(ensemble), "--figures"]) == 0
-    assert (ensemble / "confusion_counts.png").is_file()
-    members = [member["path"] for member in metrics["ensemble"]["members"][:2]]
-    assert main(["ensemble", *members, "--name", "pair", "--runs-dir", str(tmp_path / "r")]) == 0
-    assert "members' mean" in capsys.readouterr().out
-    assert main(["ensemble", *members, "--mirror", "--runs-dir", str(tmp_path / "m")]) == 0
-    (mirrored,) = (tmp_path / "m").iterdir()
-    assert RunDir(mirrored).read_metrics()["ensemble"]["mirror"] is True
-    assert main(["evaluate", str(mirrored)]) == 0  # it loads and evaluates like any run
-
-
-def test_a_mirrored_ensemble_averages_each_member_over_the_image_and_its_mirror(tmp_path):
-    import keras
-
-    from fashion_mlp.ensembles import ensemble_model
-    from fashion_mlp.models import load_saved_model
-
-    members = []
-    for seed in (0, 1):
-        keras.utils.set_random_seed(seed)
-        members.append(
-            keras.Sequential(
-                [
-                    keras.Input((4, 5)),
-                    keras.layers.Flatten(),
-                    keras.layers.Dense(3, activation="softmax"),
-                ]
-            )
-        )
-    images = np.random.default_rng(0).random((6, 4, 5)).astype("float32")
-    mirrored = images[:, :, ::-1]
-    expected = np.mean(
-        [m.predict(view, verbose=0) for m in members for view in (images, mirrored)], axis=0
-    )
-    model = ensemble_model(members, mirror=True)
-    np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-6)
-    plain = ensemble_model(members).predict(images, verbose=0)
-    assert not np.allclose(plain, expected, atol=1e-4)  # the mirror changes the prediction
-    model.save(tmp_path / "mirrored.keras")
-    loaded = load_saved_model(tmp_path / "mirrored.keras")  # safe_mode: registered layers only
-    np.testing.assert_allclose(loaded.predict(images, verbose=0), expected, atol=1e-6)
-    flat = [keras.Sequential([keras.Input((20,)), keras.layers.Dense(3)]) for _ in range(2)]
-    with pytest.raises(RunError, match="mirroring needs members that take images"):
-        ensemble_model(flat, mirror=True)

@@ -20,8 +20,8 @@ from fashion_mlp.reports.compare import (
 
 @pytest.fixture
 def two_runs(tmp_path):
-    """The seed run, and one with another learning rate, more epochs and no validation."""
-    first = make_fake_run(tmp_path, "20250101-000000-seed", figures=False)[0]
+    """The notebook run, and one with another learning rate, more epochs and no validation."""
+    first = make_fake_run(tmp_path, "20250101-000000-notebook", figures=False)[0]
     second = make_fake_run(
         tmp_path,
         "20250102-000000-fast",
@@ -45,7 +45,7 @@ def test_differing_settings_lists_exactly_the_settings_that_differ(two_runs):
 def test_differing_settings_of_identical_configs_is_empty(tmp_path):
     runs = [
         load_compared_run(make_fake_run(tmp_path, folder, figures=False)[0])
-        for folder in ("a-seed", "b-seed")
+        for folder in ("a-notebook", "b-notebook")
     ]
     assert differing_settings(runs) == {}
 

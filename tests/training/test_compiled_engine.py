@@ -292,7 +292,7 @@ def test_one_real_epoch_is_as_accurate_as_fit(real_data):
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_seed_preset_mean_accuracy_over_three_seeds_matches_fit(real_data):
+def test_notebook_preset_mean_accuracy_over_three_seeds_matches_fit(real_data):
     """Ten epochs, seeds 0-2: mean test accuracy within half a point of `model.fit`'s."""
     means = {
         engine: np.mean([real_test_accuracy(real_data, engine, seed, 10) for seed in (0, 1, 2)])

@@ -71,6 +71,7 @@ def files(folder, skip=()) -> set[str]:
     }
 
 
+@pytest.mark.ray
 def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_writes(
     data_folder, tmp_path, monkeypatch
 ):
@@ -128,6 +129,7 @@ def test_a_ray_sweep_interrupted_and_resumed_writes_what_the_local_backend_write
     assert all(entry["ray"]["failures"] == 0 and entry["ray"]["nodes"] for entry in state["trials"])
 
 
+@pytest.mark.ray
 def test_a_population_that_fails_every_try_is_an_error_and_resumes_from_its_checkpoint(
     data_folder, tmp_path
 ):
@@ -186,6 +188,7 @@ def local_ray():  # a Ray this process joined already: the sweep uses it and lea
     ray.shutdown()
 
 
+@pytest.mark.ray
 def test_asha_stops_a_poor_population_early_and_keeps_its_partial_history(
     local_ray, data_folder, tmp_path
 ):

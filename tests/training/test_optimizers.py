@@ -142,6 +142,7 @@ print(load_saved_model(__import__("pathlib").Path(sys.argv[1])).loss.get_config(
 """
 
 
+@pytest.mark.slow
 def test_a_model_saved_with_the_smoothed_loss_loads_where_no_training_code_was_imported(
     small_data, tmp_path
 ):  # as in `fashion-mlp predict` of a `best` run, which once failed on the unknown loss
