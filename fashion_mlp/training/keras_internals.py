@@ -1,7 +1,7 @@
 """Every use of a private or backend-specific Keras name, in one place.
 
 Keras is pinned below its next minor version (pyproject.toml) because of these. On an upgrade,
-run the engine tests (tests/test_compiled_engine.py): what would break is listed per function.
+run the engine tests (tests/training/test_compiled_engine.py): what would break is listed per function.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def seed_state_variables(model: keras.Model) -> list:
 
     Found by the variable name Keras gives them (SEED_STATE_NAME): if Keras renames it, no
     variable is found and dropout masks stop depending on (seed, epoch) only, so a resumed run
-    no longer matches an uninterrupted one (tests/test_compiled_engine.py catches it).
+    no longer matches an uninterrupted one (tests/training/test_compiled_engine.py catches it).
     """
     return [v for v in model.non_trainable_variables if v.name == SEED_STATE_NAME]
 
@@ -60,7 +60,7 @@ def layer_constants(model: keras.Model) -> Iterator[tuple[str, jax.Array | np.nd
 
     Walks `Layer._flatten_layers` (private), which finds nested layers and those kept in
     attributes: if it disappears, compiled population programs cannot tell two models' constants
-    apart (tests/test_population.py trains a second population on other data).
+    apart (tests/training/test_population.py trains a second population on other data).
     """
     for index, layer in enumerate(model._flatten_layers(include_self=False)):
         for name, value in vars(layer).items():
@@ -80,7 +80,7 @@ def traced_setting(owner, name: str, value) -> Iterator[None]:
       weight_decay > 0`), tracing fails;
     - `label_smoothing` of fashion_mlp's smoothed loss (the model's `loss`, the object Keras's
       compiled loss calls).
-    tests/test_population.py trains members that differ in each.
+    tests/training/test_population.py trains members that differ in each.
     """
     saved = getattr(owner, name)
     setattr(owner, name, value)
@@ -98,7 +98,7 @@ def traced_dropout(layer: keras.layers.Dropout, keep_probability) -> Iterator[No
     The mask is drawn as Keras's JAX backend draws it (the next seed of the layer's
     `seed_generator`, a Bernoulli mask of its `noise_shape`, kept inputs scaled by 1 / keep),
     so a member drops the same units as the same model trained alone. If an upgrade draws it
-    otherwise, the dropout case of tests/test_population.py's parity test fails.
+    otherwise, the dropout case of tests/training/test_population.py's parity test fails.
     """
 
     def call(inputs, training=False):
