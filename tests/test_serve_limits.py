@@ -146,9 +146,14 @@ def test_a_pixel_body_of_the_wrong_shape_is_422_before_any_array(served):
     assert peak < 6.5 * len(body)  # 7.4 times when an array was made before the shape was checked
 
 
+PART_HEAD = b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+
+
 def chunks(total: int, size: int = 2**16):
-    """A request body of `total` bytes sent in chunks, so no Content-Length announces it."""
-    for start in range(0, total, size):
+    """A request body of `total` bytes sent in chunks, so no Content-Length announces it: a
+    file part that never ends (valid as far as it goes, for the multipart parser)."""
+    yield PART_HEAD
+    for start in range(len(PART_HEAD), total, size):
         yield b"0" * min(size, total - start)
 
 
