@@ -187,7 +187,12 @@ def start_server(run_dir: Path, port: int, workers: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "fashion_mlp", "serve", "--runs-dir", str(run_dir.parent)]
     command += ["--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, env=os.environ | {"PYTHONUNBUFFERED": "1"})
-    wait_until_up(port, server)
+    try:
+        wait_until_up(port, server)
+    except BaseException:  # SystemExit included: no server is left behind
+        server.terminate()
+        server.wait(30)
+        raise
     return server
 
 
