@@ -36,6 +36,13 @@ MAX_DECODED_PIXELS = 50_000_000
 # Larger images are box-reduced to about this many pixels before any float copy is made: each
 # float32 copy is then 8 MB, and the object, which ends 28 pixels long, keeps 50 times that.
 WORK_PIXELS = 2_000_000
+# Images are also box-reduced until their object's longest side is about this long: 6 pixels for
+# each of the 28 it ends at keep the Lanczos result within a few grey levels of full resolution,
+# and a photo of any size is then worked on as a small array.
+WORK_SIDE = 6 * SIDE
+# JPEGs are decoded reduced (libjpeg's 1/2, 1/4, 1/8) to keep this longest side, as if the object
+# filled the frame (product photos do): a smaller object is then prepared from fewer pixels.
+DRAFT_SIDE = WORK_SIDE
 ORIENTATION_TAG = 0x0112  # EXIF Orientation: how to turn the stored pixels to display them
 TRANSPOSES = {  # orientation -> the turn that shows the image upright (ImageOps.exif_transpose's)
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -114,14 +121,13 @@ def fashion_input(image: Image.Image) -> np.ndarray:
         )
     orientation = _orientation(image)  # photos from phones store their rotation in EXIF
     try:
-        grey = _dark_background(_greyscale(_upright(_reduced(image), orientation)))
+        grey, box = _object_at_work_size(image, orientation)
     except ImageError:
         raise
     except ValueError as error:  # Pillow cannot convert a few rare modes (LAB, La) to greyscale
         raise ImageError(
             f"colour mode {image.mode} is not supported ({error}); save the image as RGB or grey"
         ) from None
-    box = _object_box(grey)
     if box is None:
         raise ImageError(
             "no object found: the image is a single flat colour; "
@@ -178,10 +184,13 @@ def _decode(source: Path | io.BytesIO, path: Path | str) -> Image.Image:
 
 
 def _draft(image: Image.Image) -> None:
-    """Ask the decoder for a reduced image of at least WORK_PIXELS (only JPEG's can do it)."""
-    pixels = image.width * image.height
-    if pixels > WORK_PIXELS:
-        scale = math.sqrt(WORK_PIXELS / pixels)
+    """Ask the decoder for a reduced image of at least DRAFT_SIDE (or WORK_PIXELS, the smaller);
+    only JPEG's decoder can do it."""
+    scale = min(
+        DRAFT_SIDE / max(image.width, image.height),
+        math.sqrt(WORK_PIXELS / (image.width * image.height)),
+    )
+    if scale < 1:
         image.draft(None, (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
 
 
@@ -211,9 +220,35 @@ def _upright(image: Image.Image, orientation: int) -> Image.Image:
     return image.transpose(method) if method is not None else image
 
 
-def _reduced(image: Image.Image) -> Image.Image:
-    """The image box-reduced by a whole factor to about WORK_PIXELS, when it is larger."""
-    factor = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+def _object_at_work_size(image: Image.Image, orientation: int):
+    """The grey image, reduced until its object keeps about WORK_SIDE pixels a side, and the
+    object's box (first looked for as if the object filled the image)."""
+    guess = _reduction(image, max(image.width, image.height))
+    grey = _grey_on_black(image, guess, orientation)
+    box = _object_box(grey)
+    if box is None:
+        return grey, None
+    top, bottom, left, right = box
+    factor = _reduction(image, max(bottom - top, right - left) * guess)
+    if factor == guess:
+        return grey, box
+    grey = _grey_on_black(image, factor, orientation)
+    return grey, _object_box(grey)
+
+
+def _grey_on_black(image: Image.Image, factor: int, orientation: int) -> np.ndarray:
+    """The image reduced by `factor`, upright, as intensities with the object light on black."""
+    return _dark_background(_greyscale(_upright(_reduced(image, factor), orientation)))
+
+
+def _reduction(image: Image.Image, object_side: int) -> int:
+    """The whole factor that keeps WORK_SIDE pixels of `object_side`, at most WORK_PIXELS."""
+    cap = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+    return max(1, cap, object_side // WORK_SIDE)
+
+
+def _reduced(image: Image.Image, factor: int) -> Image.Image:
+    """The image box-reduced by a whole factor (palette and 1-bit images converted first)."""
     if factor <= 1:
         return image
     if image.mode in ("P", "PA") or "transparency" in image.info:

@@ -317,6 +317,15 @@ def add_serve_command(commands) -> argparse.ArgumentParser:
         f"/?token=SECRET once in a browser); required off loopback (default: ${TOKEN_ENV}, "
         "else none)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="server processes answering requests, each with its own warm models; trainings "
+        "run one at a time in one more process, seen from every worker (default: 0 = one per "
+        "core; 1 = everything in one process)",
+    )
     add_data_arguments(parser)
     return parser
 

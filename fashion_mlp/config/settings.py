@@ -4,6 +4,7 @@ when made; names only Keras knows (`activation`) are checked where the model is 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -104,6 +105,14 @@ class MLPSpec(Settings):
     def num_features(self) -> int:
         """Values per image once flattened (784 for 28x28)."""
         return math.prod(self.input_shape)
+
+    @property
+    def parameter_count(self) -> int:
+        """Every weight of the built model (Keras's count_params), known without building it."""
+        widths = (self.num_features, *self.hidden, self.num_classes)
+        dense = sum((inputs + 1) * units for inputs, units in itertools.pairwise(widths))
+        batch_norm = 4 * sum(self.hidden) if self.batch_norm else 0  # scale, shift, mean, variance
+        return dense + batch_norm + 2 * self.num_features + 1  # + the input's mean and variance
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> MLPSpec:

@@ -21,13 +21,14 @@ from fashion_mlp.serve.warm import Warm
 STATIC = resources.files("fashion_mlp.serve") / "static"
 
 
-def create_app(settings: ServeSettings | None = None) -> FastAPI:
-    """The server's ASGI application for `settings` (runs folder, token, limits)."""
+def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI:
+    """The server's ASGI application for `settings` (runs folder, token, limits); `trainings`
+    is its own training queue unless given (a worker process's RemoteTrainings)."""
     settings = settings or ServeSettings()
     ctx = Context(
         settings,
         Warm(settings.predictor_cache_size, settings.test_set_cache_size),
-        Trainings(settings),
+        trainings or Trainings(settings),
     )
 
     @asynccontextmanager
@@ -63,7 +64,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_request_bytes, json_limit=settings.max_json_bytes
+    )
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)  # outermost: checked first
     else:

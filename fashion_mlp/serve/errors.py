@@ -1,7 +1,8 @@
 """Errors as JSON: `{"error": message, "status": code}` with the right status code.
 
-Library errors keep their messages (they already say what was found and how to fix it);
-anything unexpected becomes a 500 with its type, and the server goes on serving.
+Library errors keep their messages (they already say what was found and how to fix it), less
+the server's folders; anything unexpected becomes a 500 with its type, and the server goes on
+serving.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fashion_mlp.errors import ConfigError, DatasetError, FashionMLPError, RunError
 from fashion_mlp.images import ImageError, ImageTooLargeError
+from fashion_mlp.serve.redact import redacted
+from fashion_mlp.serve.settings import ServeSettings
 
 log = logging.getLogger("fashion_mlp.serve")
 
@@ -64,10 +67,14 @@ def validation_message(error: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def settings_of(request: Request) -> ServeSettings:
+    return request.app.state.context.settings
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
-        return error_response(error.status, error.message)
+        return error_response(error.status, redacted(error.message, settings_of(request)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
@@ -80,7 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FashionMLPError)
     async def library_error(request: Request, error: FashionMLPError):
         status = next(code for kind, code in LIBRARY_STATUS if isinstance(error, kind))
-        return error_response(status, str(error))
+        return error_response(status, redacted(str(error), settings_of(request)))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):

@@ -24,6 +24,8 @@ from fashion_mlp.config import ExperimentConfig, build_config
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.presets import preset
+from fashion_mlp.serve.limits import check_training_size
+from fashion_mlp.serve.redact import redacted
 from fashion_mlp.serve.settings import ServeSettings
 
 # Config keys a client may not set: they name files on the server or code to import.
@@ -123,7 +125,8 @@ def training_config(settings: ServeSettings, preset_name: str, overrides: dict) 
     """The preset, then the client's overrides, then the server's data set: validated.
 
     Raises:
-        ConfigError: for an unknown preset, a bad value, or a key only the server may set.
+        ConfigError: for an unknown preset, a bad value, a key only the server may set, or a
+            training larger than the server's limits.
     """
     for section, key in SERVER_ONLY_KEYS:
         table = overrides.get(section)
@@ -137,7 +140,9 @@ def training_config(settings: ServeSettings, preset_name: str, overrides: dict) 
         for key, value in (("name", settings.data_name), ("data_dir", settings.data_dir))
         if value is not None
     }
-    return build_config(preset(preset_name), overrides, {"data": server_data})
+    config = build_config(preset(preset_name), overrides, {"data": server_data})
+    check_training_size(config, settings)
+    return config
 
 
 class Trainings:
@@ -210,7 +215,7 @@ class Trainings:
         except TrainingCancelled:
             self.end(job, "cancelled", run=job.run)
         except Exception as error:  # a training's failure is the job's, never the server's
-            job.error = f"{type(error).__name__}: {error}"
+            job.error = redacted(f"{type(error).__name__}: {error}", self.settings)
             self.end(job, "failed", error=job.error, run=job.run)
         else:
             job.test_accuracy = finite(result.metrics.get("test_accuracy"))

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
-
-from fashion_mlp.serve.errors import ApiError
 
 COOKIE = "fashion_mlp_token"
 
@@ -33,34 +32,55 @@ async def send_json(send, status: int, message: str, headers=()) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """Refuse request bodies larger than `limit` bytes: at once when Content-Length says so,
-    else as soon as the streamed body passes it."""
+class BodyTooLarge(Exception):
+    """Raised into the app when a streamed request body passes the limit."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+
+class BodyLimit:
+    """Refuse request bodies larger than `limit` bytes (`json_limit` for any body that is not a
+    multipart upload): at once when Content-Length says so, else with 413 as soon as the
+    streamed body passes it, whatever the app makes of the interrupted body."""
+
+    def __init__(self, app, limit: int, json_limit: int):
+        self.app, self.limit, self.json_limit = app, limit, json_limit
+
+    def limit_of(self, headers: dict[bytes, bytes]) -> int:
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        return self.limit if multipart else self.json_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        limit = self.limit_of(headers)
+        declared = headers.get(b"content-length")
         message = (
-            f"the request body is larger than the limit of {self.limit:,} bytes; send fewer or "
+            f"the request body is larger than the limit of {limit:,} bytes; send fewer or "
             "smaller images"
         )
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await send_json(send, 413, message)
-        received = 0
+        received, refused = 0, False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, refused
             event = await receive()
             received += len(event.get("body", b""))
-            if received > self.limit:
-                raise ApiError(413, message)
+            if received > limit:
+                refused = True
+                raise BodyTooLarge(message)
             return event
 
-        await self.app(scope, limited_receive, send)
+        async def refusing_send(event):
+            if not refused:
+                await send(event)
+            elif event["type"] == "http.response.start":  # the app's answer to a cut body
+                await send_json(send, 413, message)
+
+        try:
+            await self.app(scope, limited_receive, refusing_send)
+        except BodyTooLarge:
+            await send_json(send, 413, message)
 
 
 class TokenGate:
@@ -119,26 +139,31 @@ class TokenGate:
 
 
 class LoopbackHosts:
-    """Answer only requests whose Host header names this machine (any port)."""
+    """Answer only requests whose Host header names this machine exactly (any port)."""
 
     def __init__(self, app, hosts: tuple[str, ...]):
         self.app, self.hosts = app, set(hosts)
 
-    def host_of(self, headers: dict[bytes, bytes]) -> str:
-        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
-        if host.startswith("["):  # [::1]:8000
-            return host[: host.find("]") + 1]
-        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        host = self.host_of(dict(scope["headers"]))
-        if host in self.hosts:
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()
+        if host_name(host) in self.hosts:
             return await self.app(scope, receive, send)
         await send_json(
             send,
             400,
-            f"Host {host or '(none)'!r} is not this machine; open the page as "
+            f"Host {host[:100] or '(none)'!r} is not this machine; open the page as "
             "http://127.0.0.1:PORT/ (or serve with --token to be reached by other names)",
         )
+
+
+HOST = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[^:\[\]]+)(?::[0-9]{1,5})?")  # name[:port]
+
+
+def host_name(host: str) -> str | None:
+    """The name of a Host header `name`, `name:port`, `[v6]` or `[v6]:port`; None otherwise."""
+    match = HOST.fullmatch(host)
+    if match is not None:
+        return match["name"]
+    return host if ":" in host and "[" not in host else None  # a bare IPv6 address: ::1

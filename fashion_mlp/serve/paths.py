@@ -25,10 +25,15 @@ def resolve_run(runs_root: Path, run_id: str) -> RunDir:
     """
     if not RUN_ID.fullmatch(run_id) or run_id in (".", ".."):
         raise not_found(f"no run {run_id!r}: a run id is a folder name from GET /api/runs")
-    folder = (runs_root / run_id).resolve()
-    if folder.parent != runs_root or not folder.is_dir():
+    if not inside(runs_root, run_id):
         raise not_found(f"no run {run_id!r} in the runs folder; GET /api/runs lists the runs")
-    return RunDir(folder)
+    return RunDir((runs_root / run_id).resolve())
+
+
+def inside(runs_root: Path, name: str) -> bool:
+    """Whether runs_root/name is a folder directly inside runs_root, links resolved."""
+    folder = (runs_root / name).resolve()
+    return folder.parent == runs_root and folder.is_dir()
 
 
 def run_figure(run: RunDir, name: str) -> Path:

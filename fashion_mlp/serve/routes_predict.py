@@ -15,6 +15,7 @@ from fashion_mlp.images import ImageError, load_image_bytes
 from fashion_mlp.inference.predictor import Predictor, top_classes
 from fashion_mlp.serve.context import Context, Ctx
 from fashion_mlp.serve.errors import ApiError, bad_input, too_large
+from fashion_mlp.serve.pixels import check_pixel_lists
 
 router = APIRouter(prefix="/api", tags=["predict"])
 RawQuery = Annotated[
@@ -144,18 +145,11 @@ async def predict_files(
 
 def pixel_batch(images: list, shape: tuple[int, ...]) -> np.ndarray:
     """JSON images as a uint8 batch, or a 422 saying what is wrong."""
+    check_pixel_lists(images, shape)
     try:
         values = np.asarray(images, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise bad_input(
-            f"images must be lists of {' x '.join(map(str, shape))} numbers; got ragged or "
-            "non-numeric lists"
-        ) from None
-    if values.shape[1:] != shape:
-        raise bad_input(
-            f"images of shape {values.shape[1:]}: expected {shape} each "
-            f"({' rows of '.join(map(str, shape))} integers from 0 to 255)"
-        )
+    except OverflowError:  # an integer beyond float's range (10**400)
+        raise bad_input("pixel values must be finite numbers from 0 to 255") from None
     if not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
         raise bad_input("pixel values must be finite numbers from 0 to 255")
     if not np.array_equal(values, np.rint(values)):

@@ -13,7 +13,7 @@ from fashion_mlp.reports.compare import comparison_table, differing_settings, lo
 from fashion_mlp.runs import RUN_COLUMNS, list_runs
 from fashion_mlp.serve.context import Ctx
 from fashion_mlp.serve.errors import bad_input
-from fashion_mlp.serve.paths import run_figure, run_report_path
+from fashion_mlp.serve.paths import inside, run_figure, run_report_path
 
 router = APIRouter(prefix="/api", tags=["runs"])
 MAX_COMPARED = 8  # curves still tell apart in one chart
@@ -22,7 +22,8 @@ SortColumn = Literal[RUN_COLUMNS]  # type: ignore[valid-type]
 
 @router.get("/runs", summary="Every run, as `fashion-mlp runs --json` lists them")
 def runs(ctx: Ctx, sort: SortColumn = "date", descending: bool = False):
-    return list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
+    rows = list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
+    return [row for row in rows if inside(ctx.settings.runs_root, row["name"])]
 
 
 @router.get("/runs/{run_id}", summary="One run: its row, figures and whether it has a report")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 
 from fashion_mlp.errors import ConfigError
@@ -36,11 +37,15 @@ def check_token(host: str, token: str | None) -> None:
         )
 
 
+def worker_count(requested: int) -> int:
+    """--workers: 0 = one per core."""
+    return requested if requested > 0 else os.cpu_count() or 1
+
+
 def run(args: argparse.Namespace) -> int:
     check_token(args.host, args.token)
-    import uvicorn
-
-    from fashion_mlp.serve import ServeSettings, create_app
+    from fashion_mlp.serve import ServeSettings
+    from fashion_mlp.serve.server import run_server
 
     settings = ServeSettings(
         runs_dir=args.runs_dir,
@@ -48,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
         data_name=getattr(args, "data.name", None),
         data_dir=getattr(args, "data.data_dir", None),
     )
+    workers = worker_count(args.workers)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"serving runs in {settings.runs_root} on http://{shown}:{args.port}/ (API docs: /docs)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    print(
+        f"serving runs in {settings.runs_root} on http://{shown}:{args.port}/ (API docs: /docs) "
+        f"with {workers} worker process{'es' if workers > 1 else ''}"
+    )
+    run_server(settings, args.host, args.port, workers)
     return 0
