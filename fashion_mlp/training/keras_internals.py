@@ -1,7 +1,8 @@
 """Every use of a private or backend-specific Keras name, in one place.
 
 Keras is pinned below its next minor version (pyproject.toml) because of these. On an upgrade,
-run the engine tests (tests/training/test_compiled_engine.py): what would break is listed per function.
+run the engine tests (tests/training/test_compiled_engine.py): what would break is listed per
+function.
 """
 
 from __future__ import annotations
