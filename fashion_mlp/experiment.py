@@ -26,6 +26,7 @@ from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.metrics import classification_metrics
 from fashion_mlp.models import (
     build_model,
+    check_trusted_code,
     count_trainable_parameters,
     load_saved_model,
     load_user_model,
@@ -235,7 +236,13 @@ def run_experiment(
 
 
 def resume_experiment(
-    run_dir: str | os.PathLike, callbacks=(), on_start=None, *, figures: bool = True
+    run_dir: str | os.PathLike,
+    callbacks=(),
+    on_start=None,
+    *,
+    figures: bool = True,
+    user_model: str | None = None,
+    trust_code: bool = False,
 ) -> RunResult:
     """Continue an interrupted run from its last checkpoint to the configured epochs.
 
@@ -247,6 +254,8 @@ def resume_experiment(
     Args:
         run_dir: the interrupted run's folder; its own config.toml is used.
         callbacks, on_start, figures: as for `run_experiment`.
+        user_model, trust_code: a run whose config names code (model.user_model) is resumed
+            only when `user_model` names the same FILE.py:FUNCTION or `trust_code` is true.
 
     Returns:
         RunResult, with the same metrics as an uninterrupted run of the same config.
@@ -257,6 +266,8 @@ def resume_experiment(
     """
     run = RunDir(run_dir)
     config = run.read_config()
+    if config.model.user_model:
+        check_trusted_code(config.model.user_model, run.path, user_model, trust_code)
     with run.lock():
         if run.is_finished:
             raise RunError(

@@ -32,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
     progress = [RichProgress(out)]
     try:
         if args.resume:
-            result = resume_experiment(args.resume, callbacks=progress, on_start=on_start)
+            result = resume_experiment(
+                args.resume,
+                callbacks=progress,
+                on_start=on_start,
+                user_model=getattr(args, "model.user_model"),
+                trust_code=args.trust_run_code,
+            )
         else:
             config = config_from_args(args)
             if args.name:
