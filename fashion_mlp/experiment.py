@@ -21,6 +21,7 @@ import numpy as np
 from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import RunError
+from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.metrics import classification_metrics
@@ -80,14 +81,15 @@ def start_run(
 ) -> tuple[RunDir, keras.Model, Dataset]:
     """Load the data, build and compile the model, then create the run folder with its config.
 
-    Everything that can fail on a bad config fails before the folder exists.
+    Everything that can fail on a bad config fails before the folder exists, and the folder
+    appears with its config and summary or not at all (a full disk leaves no empty folder).
     """
     data = load_run_data(config.data)
     model = build_configured_model(config, data)
     compile_configured_model(model, config, data)
-    run = RunDir.create(runs_dir, config.name)
-    run.write_config(config)
-    run.write_summary(model_summary(model))
+    with RunDir.creating(runs_dir, config.name) as run:
+        run.write_config(config)
+        run.write_summary(model_summary(model))
     return run, model, data
 
 
@@ -227,7 +229,7 @@ def run_experiment(
         0.8635
     """
     run, model, data = start_run(config, runs_dir)
-    with run.lock():
+    with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
         if on_start:
             on_start(run.path, model, config)
         history = train_run(run, model, data, config, callbacks=callbacks)
@@ -268,7 +270,7 @@ def resume_experiment(
     config = run.read_config()
     if config.model.user_model:
         check_trusted_code(config.model.user_model, run.path, user_model, trust_code)
-    with run.lock():
+    with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
         if run.is_finished:
             raise RunError(
                 f"run {run.path} already finished; start a new one with `fashion-mlp train`"

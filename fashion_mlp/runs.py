@@ -10,9 +10,12 @@ process out while one trains or finishes it. Keras-free: a model is saved throug
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +28,11 @@ from fashion_mlp.config import ExperimentConfig, build_config, is_number, write_
 from fashion_mlp.errors import ConfigError, RunError
 from fashion_mlp.files import (
     TEMPORARY_NAME,
+    DiskFullError,
     atomic_path,
+    current_umask,
     lock_is_stale,
+    naming_disk_full,
     read_lock,
     run_lock,
     write_json,
@@ -78,18 +84,36 @@ class RunDir:
     @classmethod
     def create(cls, runs_dir: str | os.PathLike, name: str) -> RunDir:
         """A fresh `runs_dir/<YYYYmmdd-HHMMSS>-<name>` folder (suffixed -2, -3... if taken)."""
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
-        stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
         runs_dir = Path(runs_dir)
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, 1000):
-            candidate = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+        for candidate in folder_names(runs_dir, name):
             try:
                 candidate.mkdir()
                 return cls(candidate)
             except FileExistsError:
                 continue
         raise RunError(f"could not create a new run folder under {runs_dir}")
+
+    @classmethod
+    @contextmanager
+    def creating(cls, runs_dir: str | os.PathLike, name: str) -> Iterator[RunDir]:
+        """A new run folder (named as by `create`) that appears with every file the block wrote,
+        or not at all: the block writes into a hidden folder, renamed into place at its end."""
+        runs_dir = Path(runs_dir)
+        with naming_disk_full(f"a new folder in {runs_dir}"):
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            staged = Path(tempfile.mkdtemp(dir=runs_dir, prefix=".new-"))
+        try:
+            os.chmod(staged, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide the run
+            run = cls(staged)
+            try:
+                yield run
+            except DiskFullError as error:
+                target = f"{Path(error.target).name} of a new folder in {runs_dir}"
+                raise DiskFullError(target) from error.__cause__
+            run.path = publish_folder(staged, runs_dir, name)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
 
     @property
     def name(self) -> str:
@@ -334,6 +358,29 @@ class RunDir:
         return values
 
 
+def folder_names(runs_dir: Path, name: str) -> Iterator[Path]:
+    """`runs_dir/<YYYYmmdd-HHMMSS>-<name>`, then suffixed -2, -3...: a new folder's names."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    for attempt in range(1, 1000):
+        yield runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+
+
+def publish_folder(staged: Path, runs_dir: Path, name: str) -> Path:
+    """Rename a filled folder to the first free one of `folder_names`; returns its path. No
+    empty folder is made to reserve the name: a kill would leave it behind."""
+    for candidate in folder_names(runs_dir, name):
+        if candidate.exists():
+            continue
+        try:
+            os.replace(staged, candidate)
+            return candidate
+        except OSError as error:  # taken meanwhile by another process's folder
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise RunError(f"could not create a new run folder under {runs_dir}")
+
+
 def architecture(model_table: dict) -> str:
     """'in-64-32-out tanh' for an MLP's [model] table, or the user model's reference."""
     if model_table.get("user_model"):
@@ -356,7 +403,7 @@ def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bo
     rows = [
         row
         for child in sorted(runs_dir.iterdir())
-        if child.is_dir() and (row := RunDir(child).row())
+        if child.is_dir() and not child.name.startswith(".") and (row := RunDir(child).row())
     ]
     present = [row for row in rows if row[sort_by] is not None]
     missing = [row for row in rows if row[sort_by] is None]

@@ -1,16 +1,28 @@
-"""Nothing lost or stranded: a failed or corrupt download leaves the cached files as they were."""
+"""Nothing lost or stranded: a failed or corrupt download leaves the cached files as they were;
+a full disk names the file and the next step and leaves no empty or half-made folder."""
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import os
+from pathlib import Path
 
 import pytest
 from conftest import IDX_NAMES, idx_bytes, synthetic_dataset, write_idx_dataset
 
 from fashion_mlp import datasets
+from fashion_mlp.cli import main
+from fashion_mlp.config import build_config, write_toml
 from fashion_mlp.datasets import download_dataset, load_dataset
 from fashion_mlp.errors import DatasetError
+from fashion_mlp.experiment import resume_experiment, run_experiment
+from fashion_mlp.files import DiskFullError
+from fashion_mlp.presets import preset
+from fashion_mlp.runs import RunDir
+from fashion_mlp.sweeps.local import run_sweep
+from fashion_mlp.sweeps.spec import sweep_spec
 
 GOOD = synthetic_dataset(60, 20, seed=3)
 ARRAYS = {"train_images": GOOD.x_train, "train_labels": GOOD.y_train}
@@ -63,3 +75,96 @@ def test_a_good_download_replaces_the_cached_files(cache, tmp_path, monkeypatch)
     assert download_dataset("fashion", force=True) == cache
     assert contents(cache) == contents(good)
     assert load_dataset("fashion").provenance.verified
+
+
+# A full disk: errors name the file and the next step, and leave nothing half made
+@pytest.fixture(scope="module")
+def idx_data(tmp_path_factory):
+    return write_idx_dataset(
+        tmp_path_factory.mktemp("data") / "synthetic", synthetic_dataset(300, 100)
+    )
+
+
+def smoke(idx_data, seed: int = 0):
+    layer = {"data": {"name": str(idx_data)}, "training": {"epochs": 2, "seed": seed}}
+    return build_config(preset("smoke"), layer)
+
+
+def full_disk(monkeypatch, refused) -> None:
+    """Writes of text files for which `refused(path)` is true fail as on a full disk."""
+    write = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        if refused(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def named(name: str):
+    """Whether a path is an atomic write's temporary file for `name` (".stem.xxxxxxxx.suffix")."""
+    stem, suffix = os.path.splitext(name)
+    return lambda path: path.name.startswith(f".{stem}.") and path.name.endswith(suffix)
+
+
+def test_a_full_disk_at_the_start_names_the_file_and_leaves_no_run_folder(
+    idx_data, tmp_path, monkeypatch, capsys
+):
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(write_toml(smoke(idx_data)))
+    runs = tmp_path / "runs"
+    full_disk(monkeypatch, lambda path: runs in path.parents)
+    assert main(["train", "--config", str(config_file), "--runs-dir", str(runs)]) == 2
+    error = capsys.readouterr().err
+    assert f"to write config.toml of a new folder in {runs}" in error
+    assert "free some space, then run the command again" in error
+    assert list(runs.iterdir()) == []
+
+
+def test_a_full_disk_while_training_names_the_file_and_the_resume_command(
+    idx_data, tmp_path, monkeypatch, capsys
+):
+    written = []
+
+    def second_checkpoint(path):
+        written.extend([path] if named("state.json")(path) else [])
+        return len(written) == 2
+
+    full_disk(monkeypatch, second_checkpoint)
+    runs = tmp_path / "runs"
+    with pytest.raises(DiskFullError) as error:
+        run_experiment(smoke(idx_data), runs, figures=False)
+    (run_dir,) = runs.iterdir()
+    assert f"to write {run_dir / 'checkpoints' / 'state.json'}" in str(error.value)
+    assert f"continue with `fashion-mlp train --resume {run_dir}`" in str(error.value)
+    monkeypatch.undo()  # space freed
+    assert resume_experiment(run_dir, figures=False).metrics["epochs_run"] == 2
+
+
+def test_a_sweep_created_on_a_full_disk_leaves_no_folder(idx_data, tmp_path, monkeypatch):
+    spec = sweep_spec(
+        {
+            "preset": "smoke",
+            "base": {"data": {"name": str(idx_data)}},
+            "axes": {"training.seed": [0, 1]},
+        }
+    )
+    full_disk(monkeypatch, named("trials.json"))
+    sweeps = tmp_path / "sweeps"
+    with pytest.raises(DiskFullError, match=f"trials.json of a new folder in {sweeps}"):
+        run_sweep(spec, sweeps, tmp_path / "runs")
+    assert list(sweeps.iterdir()) == []
+
+
+def test_a_full_disk_never_leaves_an_empty_lock(tmp_path, monkeypatch):
+    import fashion_mlp.files as files
+
+    def dump(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.json, "dump", dump)
+    run = RunDir.create(tmp_path, "locked")
+    with pytest.raises(DiskFullError, match="to write .*/.lock"), run.lock():
+        pass
+    assert not (run.path / run.LOCK).exists()  # an empty lock would hold the run for good

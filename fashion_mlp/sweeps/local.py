@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from fashion_mlp.config import DataConfig
 from fashion_mlp.datasets import Dataset, check_available
+from fashion_mlp.files import resume_hint
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
@@ -33,7 +34,8 @@ def run_sweep(
     """Train every trial of `spec` as populations; write each run and the sweep folder."""
     check_data(spec.trials())
     folder, state = new_sweep(spec, sweeps_dir, runs_dir, LOCAL)
-    return _run(folder, spec, spec.trials(), state, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path}"):
+        return _run(folder, spec, spec.trials(), state, on_event)
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) -> SweepResult:
@@ -41,8 +43,9 @@ def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) ->
     folder = SweepDir(sweep_dir)
     spec, state = folder.read_spec(), folder.read_state()
     state["backend"] = LOCAL  # a Ray sweep resumed here goes on here next time too
-    folder.write_state(state)
-    return _run(folder, spec, spec.trials(), state, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path}"):
+        folder.write_state(state)
+        return _run(folder, spec, spec.trials(), state, on_event)
 
 
 def check_data(trials: list[Trial]) -> None:
