@@ -267,6 +267,11 @@ def resume_experiment(
         10
     """
     run = RunDir(run_dir)
+    if run.is_ensemble:
+        raise RunError(
+            f"run {run.path} is an ensemble: finish it with fashion_mlp.ensembles.resume_ensemble "
+            "(as `fashion-mlp train --resume` does), not by training"
+        )
     config = run.read_config()
     if config.model.user_model:
         check_trusted_code(config.model.user_model, run.path, user_model, trust_code)

@@ -71,6 +71,7 @@ class RunDir:
     CHECKPOINT_STATE = "checkpoints/state.json"
     UNFINISHED = "unfinished"  # present while the run is being finished, removed last
     LOCK = ".lock"  # pid and host of the process training or finishing the run
+    ENSEMBLE = "ensemble.json"  # an ensemble run's members, there from the folder's creation
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -262,6 +263,25 @@ class RunDir:
         if replaces and replaces != name:
             (self.path / replaces).unlink(missing_ok=True)
         return name
+
+    # ensemble.json
+    @property
+    def is_ensemble(self) -> bool:
+        return (self.path / self.ENSEMBLE).is_file()
+
+    def write_ensemble(self, members: list[str], mirror: bool) -> Path:
+        return write_json(self.path / self.ENSEMBLE, {"members": members, "mirror": mirror})
+
+    def read_ensemble(self) -> tuple[list[str], bool]:
+        """The member run folders and the mirror setting of an ensemble run."""
+        ensemble = self.read_json(self.ENSEMBLE, "its members")
+        members = ensemble.get("members") if isinstance(ensemble, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise RunError(
+                f"{self.path / self.ENSEMBLE}: expected members, a list of run folders; the "
+                "ensemble is damaged: build it again with `fashion-mlp ensemble`"
+            )
+        return members, bool(ensemble.get("mirror"))
 
     # finishing
     def mark_unfinished(self) -> None:

@@ -1,5 +1,7 @@
 """Nothing lost or stranded: a failed or corrupt download leaves the cached files as they were;
-a full disk names the file and the next step and leaves no empty or half-made folder."""
+a full disk names the file and the next step and leaves no empty or half-made folder; an
+ensemble's folder is an ensemble from its start and resumes as one; ensembles refuse duplicate
+or unfinished members."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import dataclasses
 import errno
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,8 @@ from fashion_mlp import datasets
 from fashion_mlp.cli import main
 from fashion_mlp.config import build_config, write_toml
 from fashion_mlp.datasets import download_dataset, load_dataset
-from fashion_mlp.errors import DatasetError
+from fashion_mlp.ensembles import build_ensemble
+from fashion_mlp.errors import DatasetError, RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.files import DiskFullError
 from fashion_mlp.presets import preset
@@ -168,3 +172,45 @@ def test_a_full_disk_never_leaves_an_empty_lock(tmp_path, monkeypatch):
     with pytest.raises(DiskFullError, match="to write .*/.lock"), run.lock():
         pass
     assert not (run.path / run.LOCK).exists()  # an empty lock would hold the run for good
+
+
+# Ensembles
+@pytest.fixture(scope="module")
+def members(idx_data, tmp_path_factory) -> list[Path]:
+    """Two finished runs to ensemble."""
+    runs = tmp_path_factory.mktemp("members")
+    return [run_experiment(smoke(idx_data, seed), runs, figures=False).run_dir for seed in (0, 1)]
+
+
+def test_an_ensemble_cut_short_by_a_full_disk_is_finished_as_an_ensemble_on_resume(
+    members, tmp_path, monkeypatch
+):
+    full_disk(monkeypatch, named("metrics.json"))
+    runs = tmp_path / "runs"
+    with pytest.raises(DiskFullError, match="metrics.json") as error:
+        build_ensemble(members, runs)
+    (ensemble,) = runs.iterdir()
+    assert f"continue with `fashion-mlp train --resume {ensemble}`" in str(error.value)
+    assert RunDir(ensemble).is_ensemble and not RunDir(ensemble).is_finished
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(ensemble)]) == 0
+    metrics = RunDir(ensemble).read_metrics()
+    assert [member["path"] for member in metrics["ensemble"]["members"]] == [
+        str(m) for m in members
+    ]
+    assert metrics["epochs_run"] == 0  # nothing was trained
+
+
+def test_an_ensemble_refuses_a_member_given_twice(members, tmp_path, capsys):
+    twice = [str(members[0]), str(members[0].parent / "." / members[0].name)]
+    assert main(["ensemble", *twice, "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "is given twice" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_ensemble_refuses_an_unfinished_member(members, tmp_path):
+    unfinished = tmp_path / members[1].name
+    shutil.copytree(members[1], unfinished)
+    RunDir(unfinished).mark_unfinished()  # killed while being finished
+    with pytest.raises(RunError, match=f"{unfinished} is not finished.*train --resume"):
+        build_ensemble([members[0], unfinished], tmp_path / "runs")
