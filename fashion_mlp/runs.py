@@ -1,8 +1,10 @@
 """Run folders: `RunDir` owns every file name of a run and reads and writes each file.
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, checkpoints/
-(epoch-NNN.keras + state.json, for --resume), figures (*.png) and report.html. Every write is
-atomic (`files`: temporary file, then rename), so a crash never leaves half a file. Finishing a run
+(epoch-NNN.keras + state.json, for --resume), figures (*.png), report.html, and an ensemble's
+ensemble.json (its members). Every write is atomic (`files`: temporary file, then rename), so a
+crash never leaves half a file; a new folder is filled in a hidden one, renamed into place
+(`RunDir.creating`), so it never appears empty. Finishing a run
 writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
 process out while one trains or finishes it. Keras-free: a model is saved through its own
 `save` method, and loaded by `models.load_saved_model(run.model_path)`.

@@ -24,7 +24,7 @@ from fashion_mlp.errors import DatasetError, RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.files import DiskFullError
 from fashion_mlp.presets import preset
-from fashion_mlp.runs import RunDir
+from fashion_mlp.runs import RunDir, list_runs
 from fashion_mlp.sweeps.local import run_sweep
 from fashion_mlp.sweeps.spec import sweep_spec
 
@@ -214,3 +214,11 @@ def test_an_ensemble_refuses_an_unfinished_member(members, tmp_path):
     RunDir(unfinished).mark_unfinished()  # killed while being finished
     with pytest.raises(RunError, match=f"{unfinished} is not finished.*train --resume"):
         build_ensemble([members[0], unfinished], tmp_path / "runs")
+
+
+def test_a_folder_being_created_is_not_listed_and_appears_whole(tmp_path):
+    with RunDir.creating(tmp_path, "new") as run:
+        run.write_config(build_config(preset("smoke")))
+        assert list_runs(tmp_path) == []  # its hidden folder is no run yet
+    assert [row["name"] for row in list_runs(tmp_path)] == [run.path.name]
+    assert [path.name for path in tmp_path.iterdir()] == [run.path.name]

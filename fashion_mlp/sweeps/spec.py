@@ -14,6 +14,7 @@ A sweep file is TOML:
     "optimizer.label_smoothing" = { linear = [0.0, 0.2], num = 3 }
     [sweep]                      # SweepConfig: samples, sample_seed, ensemble, ...
     samples = 0                  # 0 = the grid; N = N random trials (log axes drawn log-uniform)
+    max_trials = 100000          # more trials (counted from the axes, before any is built): refused
 """
 
 from __future__ import annotations
