@@ -3,13 +3,10 @@ uninterrupted run gives: its files, history and test metrics."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from conftest import synthetic_dataset, write_idx_dataset
+from conftest import Killed, renames_of, synthetic_dataset, write_idx_dataset
 
-from fashion_mlp import files
 from fashion_mlp.config import build_config
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.presets import preset
@@ -39,24 +36,6 @@ def compilation_cache(tmp_path):
     use(settings)
     yield
     use(before)
-
-
-class Killed(BaseException):
-    """The process dying: nothing in the library catches it."""
-
-
-def renames_of(monkeypatch, kill_at: int | None = None) -> list:
-    """Count the atomic renames; with kill_at, die just before that one (0-based)."""
-    done, rename = [], os.replace
-
-    def counted(source, target):
-        if len(done) == kill_at:
-            raise Killed
-        rename(source, target)
-        done.append(target)
-
-    monkeypatch.setattr(files.os, "replace", counted)
-    return done
 
 
 def run_files(run_dir) -> list[str]:
