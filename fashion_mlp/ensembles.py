@@ -22,6 +22,7 @@ import numpy as np
 from fashion_mlp.augmentation import MirrorImages
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import RunResult, calibration_entry, environment, model_summary
+from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.metrics import classification_metrics
@@ -82,12 +83,61 @@ def build_ensemble(
     their predictions of the mirrored images), evaluated on the members' test set and
     validation split, in a new run folder under runs_dir.
 
-    The members must share a data set and validation split (their configs' [data] and
-    validation_split), so the ensemble is scored where they were.
+    The members must be distinct finished runs sharing a data set and validation split (their
+    configs' [data] and validation_split), so the ensemble is scored where they were. The folder
+    appears with ensemble.json naming them: one cut short is finished by `resume_ensemble`.
     """
     runs = [RunDir(path) for path in run_dirs]
+    configs = check_members(runs)
+    model, metrics, calibrate_in = evaluate_ensemble(runs, configs, mirror)
+    name = name or f"ensemble-{len(runs)}"
+    with RunDir.creating(runs_dir, name) as run:
+        run.write_ensemble([str(member.path.resolve()) for member in runs], mirror)
+        run.write_config(dataclasses.replace(configs[0], name=name))
+        run.mark_unfinished()
+    return write_ensemble_run(run, model, metrics, calibrate_in)
+
+
+def resume_ensemble(run_dir: str | os.PathLike) -> RunResult:
+    """Finish an ensemble run whose build was cut short (a full disk, a kill) from the members
+    its ensemble.json names: what `fashion-mlp train --resume` does with such a folder."""
+    run = RunDir(run_dir)
+    if run.is_finished:
+        raise RunError(f"run {run.path} already finished; build a new ensemble with `ensemble`")
+    members, mirror = run.read_ensemble()
+    runs = [RunDir(path) for path in members]
+    return write_ensemble_run(run, *evaluate_ensemble(runs, check_members(runs), mirror))
+
+
+def write_ensemble_run(run: RunDir, model: keras.Model, metrics: dict, calibrate_in) -> RunResult:
+    """Write the ensemble's summary, model, calibration, metrics and report, then mark the run
+    finished."""
+    with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
+        run.remove_leftovers()
+        run.write_summary(model_summary(model))
+        run.save_model(model)
+        run.write_history({})
+        run.write_metrics(metrics | {"calibration": calibrate_in(run)})
+        write_run_page(run)
+        run.mark_finished()
+    return RunResult(run.path, metrics, {})
+
+
+def check_members(runs: list[RunDir]) -> list:
+    """The members' configs, once they are known to be at least 2 distinct finished runs of
+    the same data and validation split."""
     if len(runs) < 2:
         raise RunError(f"an ensemble needs at least 2 runs, got {len(runs)}")
+    seen = set()
+    for run in runs:
+        if run.path.resolve() in seen:
+            raise RunError(f"run {run.path} is given twice; an ensemble's members must differ")
+        seen.add(run.path.resolve())
+        if not run.is_finished:
+            raise RunError(
+                f"run {run.path} is not finished: finish it first (fashion-mlp train --resume "
+                f"{run.path}) or leave it out"
+            )
     configs = [run.read_config() for run in runs]
     for run, config in zip(runs[1:], configs[1:], strict=True):
         same = (config.data, config.training.validation_split) == (
@@ -99,6 +149,12 @@ def build_ensemble(
                 f"run {run.path} was trained on other data or another validation split than "
                 f"{runs[0].path}; ensemble runs of the same data set and split"
             )
+    return configs
+
+
+def evaluate_ensemble(runs: list[RunDir], configs: list, mirror: bool) -> tuple:
+    """The ensemble model of the runs, its metrics (members' scores included) and a function
+    that calibrates it in a run folder, returning metrics.json's calibration entry."""
     started = time.perf_counter()
     class_names = runs[0].class_names()
     members = [load_saved_model(run.model_path) for run in runs]
@@ -114,7 +170,6 @@ def build_ensemble(
     predictor = Predictor(model, class_names)
     test_probabilities = predictor.predict_proba(data.x_test)
     metrics = classification_metrics(data.y_test, test_probabilities, class_names)
-    name = name or f"ensemble-{len(runs)}"
     ensemble = {
         "members": member_rows,
         "mirror": mirror,
@@ -137,18 +192,11 @@ def build_ensemble(
         "parameters": count_trainable_parameters(model),
         "seed": None,
     }
-    run = RunDir.create(runs_dir, name)
-    run.write_config(dataclasses.replace(configs[0], name=name))
-    run.write_summary(model_summary(model))
-    run.save_model(model)
-    run.write_history({})
-    metrics["calibration"] = calibration_entry(run, predictor, data, configs[0], test_probabilities)
-    run.write_metrics(metrics)
-    write_run_page(run)
-    finished = getattr(run, "mark_finished", None)  # run folders that carry an unfinished marker
-    if finished:
-        finished()
-    return RunResult(run.path, metrics, {})
+
+    def calibrate_in(run: RunDir) -> dict:  # on the members' validation split
+        return calibration_entry(run, predictor, data, configs[0], test_probabilities)
+
+    return model, metrics, calibrate_in
 
 
 def _member_row(run: RunDir, predictor: Predictor, data, x_val, y_val) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import CalibrationError, RunError
+from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.mirror import mirror_check
 from fashion_mlp.inference.predictor import Predictor
@@ -34,6 +35,7 @@ from fashion_mlp.inspection.calibration import (
 from fashion_mlp.metrics import classification_metrics
 from fashion_mlp.models import (
     build_model,
+    check_trusted_code,
     count_trainable_parameters,
     load_saved_model,
     load_user_model,
@@ -87,14 +89,15 @@ def start_run(
 ) -> tuple[RunDir, keras.Model, Dataset]:
     """Load the data, build and compile the model, then create the run folder with its config.
 
-    Everything that can fail on a bad config fails before the folder exists.
+    Everything that can fail on a bad config fails before the folder exists, and the folder
+    appears with its config and summary or not at all (a full disk leaves no empty folder).
     """
     data = load_run_data(config.data)
     model = build_configured_model(config, data)
     compile_configured_model(model, config, data)
-    run = RunDir.create(runs_dir, config.name)
-    run.write_config(config)
-    run.write_summary(model_summary(model))
+    with RunDir.creating(runs_dir, config.name) as run:
+        run.write_config(config)
+        run.write_summary(model_summary(model))
     return run, model, data
 
 
@@ -298,7 +301,7 @@ def run_experiment(
         0.8635
     """
     run, model, data = start_run(config, runs_dir)
-    with run.lock():
+    with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
         if on_start:
             on_start(run.path, model, config)
         history = train_run(run, model, data, config, callbacks=callbacks)
@@ -307,7 +310,13 @@ def run_experiment(
 
 
 def resume_experiment(
-    run_dir: str | os.PathLike, callbacks=(), on_start=None, *, figures: bool = True
+    run_dir: str | os.PathLike,
+    callbacks=(),
+    on_start=None,
+    *,
+    figures: bool = True,
+    user_model: str | None = None,
+    trust_code: bool = False,
 ) -> RunResult:
     """Continue an interrupted run from its last checkpoint to the configured epochs.
 
@@ -319,6 +328,8 @@ def resume_experiment(
     Args:
         run_dir: the interrupted run's folder; its own config.toml is used.
         callbacks, on_start, figures: as for `run_experiment`.
+        user_model, trust_code: a run whose config names code (model.user_model) is resumed
+            only when `user_model` names the same FILE.py:FUNCTION or `trust_code` is true.
 
     Returns:
         RunResult, with the same metrics as an uninterrupted run of the same config.
@@ -328,8 +339,15 @@ def resume_experiment(
         10
     """
     run = RunDir(run_dir)
+    if run.is_ensemble:
+        raise RunError(
+            f"run {run.path} is an ensemble: finish it with fashion_mlp.ensembles.resume_ensemble "
+            "(as `fashion-mlp train --resume` does), not by training"
+        )
     config = run.read_config()
-    with run.lock():
+    if config.model.user_model:
+        check_trusted_code(config.model.user_model, run.path, user_model, trust_code)
+    with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
         if run.is_finished:
             raise RunError(
                 f"run {run.path} already finished; start a new one with `fashion-mlp train`"

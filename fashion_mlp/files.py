@@ -2,11 +2,12 @@
 the lock file that keeps a second process out of a run folder. Keras-free.
 
 Its errors are RunErrors (run folders are what it writes and locks), each naming the path and
-the fix.
+the fix; a full disk is a DiskFullError naming the file and how to go on.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -26,23 +27,62 @@ from fashion_mlp.errors import RunError
 TEMPORARY_NAME = re.compile(r"\.(?P<stem>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]+)?")
 
 
+class DiskFullError(RunError):
+    """No space left on the device: names what could not be written and how to go on."""
+
+    AGAIN = "run the command again"  # the next step when nothing is left to resume
+
+    def __init__(self, target: str | os.PathLike, then: str = AGAIN):
+        self.target, self.then = str(target), then
+        super().__init__(
+            f"no space left on the device to write {target}: free some space, then {then}"
+        )
+
+    def __reduce__(self):
+        return type(self), (self.target, self.then)
+
+
+@contextmanager
+def naming_disk_full(target: str | os.PathLike) -> Iterator[None]:
+    """A full disk (ENOSPC, EDQUOT) met in the block becomes a DiskFullError naming `target`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise DiskFullError(target) from error
+
+
+@contextmanager
+def resume_hint(command: str) -> Iterator[None]:
+    """A DiskFullError raised in the block without a next step says to go on with `command`."""
+    try:
+        yield
+    except DiskFullError as error:
+        if error.then != DiskFullError.AGAIN:
+            raise
+        raise DiskFullError(error.target, f"continue with `{command}`") from error.__cause__
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` that replaces it only when the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
-    )
-    os.close(descriptor)
-    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 would hide runs from others
+    temporary = None
     try:
-        yield Path(temporary)
-        os.replace(temporary, path)
+        with naming_disk_full(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
+            )
+            os.close(descriptor)
+            os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 hides runs from others
+            yield Path(temporary)
+            os.replace(temporary, path)
     except IsADirectoryError:
         raise RunError(f"cannot write {path}: a folder is in its place; move it away") from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
 
 
@@ -108,8 +148,12 @@ def acquire_lock(path: Path) -> None:
             if owner is not None:
                 take_over_lock(path, owner)
             continue
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(this_process(), file)
+        try:
+            with naming_disk_full(path), os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                json.dump(this_process(), file)
+        except BaseException:
+            path.unlink()  # an empty lock would hold the run for good: nothing can judge it
+            raise
         return
     raise RunError(lock_held_message(path, read_lock(path) or {}))
 

@@ -261,6 +261,34 @@ def load_user_model(reference: str, input_shape, num_classes: int) -> keras.Mode
     return model
 
 
+def check_trusted_code(reference: str, run_path, given: str | None, trust: bool) -> None:
+    """Refuse to import the code a run folder's config names (model.user_model) unless the user
+    vouched for it: passed the same FILE.py:FUNCTION again (`given`), or `trust`."""
+    resume = f"fashion-mlp train --resume {run_path}"
+    if given is not None and same_reference(given, reference):
+        return
+    if given is not None:
+        raise RunError(
+            f"--model {given!r} is not the model run {run_path} was trained with "
+            f"({reference!r}); pass that one ({resume} --model {reference}) or --trust-run-code"
+        )
+    if not trust:
+        path_text = str(reference).rpartition(":")[0]
+        raise RunError(
+            f"run {run_path} names code to import: model.user_model = {reference!r} (file "
+            f"{Path(path_text).resolve()}); resuming would run it. If you trust it, pass the "
+            f"model again ({resume} --model {reference}) or add --trust-run-code"
+        )
+
+
+def same_reference(first: str, second: str) -> bool:
+    """True when two FILE.py:FUNCTION references name the same function of the same file."""
+    (path_a, _, function_a), (path_b, _, function_b) = (
+        str(reference).rpartition(":") for reference in (first, second)
+    )
+    return function_a == function_b and Path(path_a).resolve() == Path(path_b).resolve()
+
+
 def _import_file(path: Path, reference: str):
     module_spec = importlib.util.spec_from_file_location(f"fashion_mlp_user_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:

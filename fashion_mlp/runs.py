@@ -1,9 +1,10 @@
 """Run folders: `RunDir` owns every file name of a run and reads and writes each file.
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, calibration.json
-(when calibrated), checkpoints/ (epoch-NNN.keras + state.json, for --resume), figures (*.png)
-and report.html. Every write is
-atomic (`files`: temporary file, then rename), so a crash never leaves half a file. Finishing a run
+(when calibrated), checkpoints/ (epoch-NNN.keras + state.json, for --resume), figures (*.png),
+report.html, and an ensemble's ensemble.json (its members). Every write is atomic (`files`:
+temporary file, then rename), so a crash never leaves half a file; a new folder is filled in a
+hidden one, renamed into place (`RunDir.creating`), so it never appears empty. Finishing a run
 writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
 process out while one trains or finishes it. Keras-free: a model is saved through its own
 `save` method, and loaded by `models.load_saved_model(run.model_path)`.
@@ -11,9 +12,12 @@ process out while one trains or finishes it. Keras-free: a model is saved throug
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +30,11 @@ from fashion_mlp.config import ExperimentConfig, build_config, is_number, write_
 from fashion_mlp.errors import ConfigError, RunError
 from fashion_mlp.files import (
     TEMPORARY_NAME,
+    DiskFullError,
     atomic_path,
+    current_umask,
     lock_is_stale,
+    naming_disk_full,
     read_lock,
     run_lock,
     write_json,
@@ -68,6 +75,7 @@ class RunDir:
     CHECKPOINT_STATE = "checkpoints/state.json"
     UNFINISHED = "unfinished"  # present while the run is being finished, removed last
     LOCK = ".lock"  # pid and host of the process training or finishing the run
+    ENSEMBLE = "ensemble.json"  # an ensemble run's members, there from the folder's creation
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -81,18 +89,36 @@ class RunDir:
     @classmethod
     def create(cls, runs_dir: str | os.PathLike, name: str) -> RunDir:
         """A fresh `runs_dir/<YYYYmmdd-HHMMSS>-<name>` folder (suffixed -2, -3... if taken)."""
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
-        stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
         runs_dir = Path(runs_dir)
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, 1000):
-            candidate = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+        for candidate in folder_names(runs_dir, name):
             try:
                 candidate.mkdir()
                 return cls(candidate)
             except FileExistsError:
                 continue
         raise RunError(f"could not create a new run folder under {runs_dir}")
+
+    @classmethod
+    @contextmanager
+    def creating(cls, runs_dir: str | os.PathLike, name: str) -> Iterator[RunDir]:
+        """A new run folder (named as by `create`) that appears with every file the block wrote,
+        or not at all: the block writes into a hidden folder, renamed into place at its end."""
+        runs_dir = Path(runs_dir)
+        with naming_disk_full(f"a new folder in {runs_dir}"):
+            runs_dir.mkdir(parents=True, exist_ok=True)
+            staged = Path(tempfile.mkdtemp(dir=runs_dir, prefix=".new-"))
+        try:
+            os.chmod(staged, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide the run
+            run = cls(staged)
+            try:
+                yield run
+            except DiskFullError as error:
+                target = f"{Path(error.target).name} of a new folder in {runs_dir}"
+                raise DiskFullError(target) from error.__cause__
+            run.path = publish_folder(staged, runs_dir, name)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
 
     @property
     def name(self) -> str:
@@ -264,6 +290,25 @@ class RunDir:
             (self.path / replaces).unlink(missing_ok=True)
         return name
 
+    # ensemble.json
+    @property
+    def is_ensemble(self) -> bool:
+        return (self.path / self.ENSEMBLE).is_file()
+
+    def write_ensemble(self, members: list[str], mirror: bool) -> Path:
+        return write_json(self.path / self.ENSEMBLE, {"members": members, "mirror": mirror})
+
+    def read_ensemble(self) -> tuple[list[str], bool]:
+        """The member run folders and the mirror setting of an ensemble run."""
+        ensemble = self.read_json(self.ENSEMBLE, "its members")
+        members = ensemble.get("members") if isinstance(ensemble, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise RunError(
+                f"{self.path / self.ENSEMBLE}: expected members, a list of run folders; the "
+                "ensemble is damaged: build it again with `fashion-mlp ensemble`"
+            )
+        return members, bool(ensemble.get("mirror"))
+
     # finishing
     def mark_unfinished(self) -> None:
         """Write the `unfinished` marker: the run does not count as finished until it goes."""
@@ -371,6 +416,29 @@ class RunDir:
                 )
 
 
+def folder_names(runs_dir: Path, name: str) -> Iterator[Path]:
+    """`runs_dir/<YYYYmmdd-HHMMSS>-<name>`, then suffixed -2, -3...: a new folder's names."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    for attempt in range(1, 1000):
+        yield runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+
+
+def publish_folder(staged: Path, runs_dir: Path, name: str) -> Path:
+    """Rename a filled folder to the first free one of `folder_names`; returns its path. No
+    empty folder is made to reserve the name: a kill would leave it behind."""
+    for candidate in folder_names(runs_dir, name):
+        if candidate.exists():
+            continue
+        try:
+            os.replace(staged, candidate)
+            return candidate
+        except OSError as error:  # taken meanwhile by another process's folder
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise RunError(f"could not create a new run folder under {runs_dir}")
+
+
 def architecture(model_table: dict) -> str:
     """'in-64-32-out tanh' for an MLP's [model] table, or the user model's reference."""
     if model_table.get("user_model"):
@@ -413,7 +481,7 @@ def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bo
     rows = [
         row
         for child in sorted(runs_dir.iterdir())
-        if child.is_dir() and (row := RunDir(child).row())
+        if child.is_dir() and not child.name.startswith(".") and (row := RunDir(child).row())
     ]
     present = [row for row in rows if row[sort_by] is not None]
     missing = [row for row in rows if row[sort_by] is None]

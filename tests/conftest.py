@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fashion_mlp import files
 from fashion_mlp.datasets import FASHION_CLASSES, Dataset
 
 IDX_NAMES = {
@@ -110,6 +111,24 @@ def real_data(checksum_cache_home) -> Dataset:
         if os.environ.get("FASHION_MLP_REQUIRE_REAL_DATA") == "1":
             raise
         pytest.skip(f"real Fashion-MNIST not available: {error}")
+
+
+class Killed(BaseException):
+    """The process dying: nothing in the library catches it."""
+
+
+def renames_of(monkeypatch, kill_at: int | None = None) -> list:
+    """Count the atomic renames; with kill_at, die just before that one (0-based)."""
+    done, rename = [], os.replace
+
+    def counted(source, target):
+        if len(done) == kill_at:
+            raise Killed
+        rename(source, target)
+        done.append(target)
+
+    monkeypatch.setattr(files.os, "replace", counted)
+    return done
 
 
 @pytest.hookimpl(trylast=True)

@@ -153,7 +153,14 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         type=Path,
         metavar="RUN",
         help="continue an interrupted run from its last checkpoint (other flags are ignored: "
-        "the run's own config.toml is used)",
+        "the run's own config.toml is used; a run naming its own model code needs --model "
+        "FILE.py:FUNCTION again, the same, or --trust-run-code)",
+    )
+    group.add_argument(
+        "--trust-run-code",
+        action="store_true",
+        help="with --resume: import the model code the run's config.toml names without "
+        "--model; only for run folders you trust (default: off, the code is not imported)",
     )
     return parser
 

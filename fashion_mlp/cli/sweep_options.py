@@ -140,6 +140,11 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
             "figures_top",
             "draw run figures for the top N by validation; 0 = none (report --figures later)",
         ),
+        (
+            "--max-trials",
+            "max_trials",
+            "refuse sweeps of more trials (counted before any is built)",
+        ),
     ):
         drawing.add_argument(
             flag,
@@ -211,6 +216,21 @@ def chosen_backend(args: argparse.Namespace, stored: str = "local") -> str:
     return backend
 
 
+def seed_values(texts: list[str], max_trials: int | None) -> list[int] | dict:
+    """--seeds as values: listed up to max_trials; one longer range stays a { range = [low,
+    high] } axis (to draw from with --samples), never listed; several longer ones are refused."""
+    ranges = [parse_seeds(text) for text in texts]
+    count, limit = sum(map(len, ranges)), max_trials or SweepConfig.max_trials
+    if count <= limit:
+        return [seed for seeds in ranges for seed in seeds]
+    if len(ranges) == 1:
+        return {"range": [ranges[0].start, ranges[0].stop - 1]}
+    raise ConfigError(
+        f"--seeds {' '.join(texts)}: {count:,} seeds, more than max_trials = {limit:,}; give "
+        "one range alone (drawn from with --samples N) or pass --max-trials"
+    )
+
+
 def sweep_table(args: argparse.Namespace) -> dict[str, Any]:
     """The flags given, as a sweep file's tables (name, preset, base, axes, sweep)."""
     table: dict[str, Any] = {"base": {}, "axes": {}, "sweep": {}}
@@ -220,9 +240,9 @@ def sweep_table(args: argparse.Namespace) -> dict[str, Any]:
         if dest.startswith(AXIS_PREFIX):
             key = dest.removeprefix(AXIS_PREFIX)
             if key == "training.seed":
-                values = [seed for text in values for seed in parse_seeds(text)]
-            if len(values) > 1:
-                table["axes"][key] = list(values)
+                values = seed_values(values, getattr(args, "sweep.max_trials", None))
+            if isinstance(values, dict) or len(values) > 1:
+                table["axes"][key] = values if isinstance(values, dict) else list(values)
             else:
                 section, name = key.split(".")
                 table["base"].setdefault(section, {})[name] = values[0]

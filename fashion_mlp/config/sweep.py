@@ -18,6 +18,7 @@ class SweepConfig(Settings):
     members_per_population: int = 0  # members per compiled program; 0 = as many as memory allows
     ensemble: int = 0  # also ensemble the top K trials by validation accuracy; 0 = none
     figures_top: int = 0  # draw run figures of the top N by validation; 0 = none (report later)
+    max_trials: int = 100_000  # more trials are refused: a typo must not build a billion configs
 
     CONSTRAINTS: ClassVar[dict[str, Constraint]] = {
         "samples": Interval(int, 0, note="0 = every combination"),
@@ -25,6 +26,7 @@ class SweepConfig(Settings):
         "members_per_population": Interval(int, 0, note="0 = as many as memory allows"),
         "ensemble": Interval(int, 0, note="0 = none"),
         "figures_top": Interval(int, 0, note="0 = none"),
+        "max_trials": Interval(int, 1),
     }
 
 

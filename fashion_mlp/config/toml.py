@@ -76,8 +76,8 @@ def build_config(*layers: dict[str, Any]) -> ExperimentConfig:
     """
     values: dict[str, Any] = {}
     for layer in layers:
-        for name in SECTIONS:  # a section that is not a table would replace the one below it
-            table(layer, name)
+        for name in SECTIONS:
+            table(layer, name)  # a layer's non-table section would reset the layers below
         values = merge(values, layer)
     unknown_keys(values, {"name", *SECTIONS}, "the top level")
     data = section(DataConfig, "data", table(values, "data"))

@@ -120,6 +120,22 @@ def load_folder(folder: Path, allow_modified: bool = False) -> Dataset:
     as an unknown data set named after the folder, unverified.
     """
     folder = Path(folder)
+    cache = read_checksum_cache()
+    arrays, records, stamps = read_idx_files(folder_files(folder), "path", cache)
+    for spec in DATASETS.values():  # a copy of a known data set is recognised and verified
+        if spec.sha256 and all(spec.sha256[r.role] == r.sha256 for r in records):
+            records = [replace(record, verified=True) for record in records]
+            remember_checksums(cache, records, stamps)
+            provenance = Provenance("path", str(folder), tuple(records))
+            return build_dataset(spec.name, arrays, spec.class_names, provenance)
+    if not allow_modified:
+        refuse_modified_copy(folder, arrays, records)
+    provenance = Provenance("path", str(folder), tuple(records))
+    return build_dataset(folder.name, arrays, folder_class_names(folder), provenance)
+
+
+def folder_files(folder: Path) -> dict[str, Path]:
+    """The four IDX files of a folder named as the data set, or the error saying what is missing."""
     if not folder.is_dir():
         raise DatasetError(
             f"{str(folder)!r} is neither a known data set ({', '.join(DATASETS)}) nor a folder; "
@@ -131,18 +147,7 @@ def load_folder(folder: Path, allow_modified: bool = False) -> Dataset:
             f"{folder}: missing {', '.join(missing_files(folder))} (raw or .gz); an MNIST-format "
             f"folder holds all four IDX files"
         )
-    cache = read_checksum_cache()
-    arrays, records, stamps = read_idx_files(files, "path", cache)
-    for spec in DATASETS.values():  # a copy of a known data set is recognised and verified
-        if spec.sha256 and all(spec.sha256[r.role] == r.sha256 for r in records):
-            records = [replace(record, verified=True) for record in records]
-            remember_checksums(cache, records, stamps)
-            provenance = Provenance("path", str(folder), tuple(records))
-            return build_dataset(spec.name, arrays, spec.class_names, provenance)
-    if not allow_modified:
-        refuse_modified_copy(folder, arrays, records)
-    provenance = Provenance("path", str(folder), tuple(records))
-    return build_dataset(folder.name, arrays, folder_class_names(folder), provenance)
+    return files
 
 
 def refuse_modified_copy(

@@ -34,10 +34,6 @@ class SweepDir:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path).absolute()  # the same folder from Ray's workers and Tune
 
-    @classmethod
-    def create(cls, sweeps_dir: str | os.PathLike, name: str) -> SweepDir:
-        return cls(RunDir.create(sweeps_dir, name).path)  # the same dated, unique names
-
     def read_spec(self) -> SweepSpec:
         if not (self.path / self.SPEC).is_file():
             raise RunError(
@@ -76,9 +72,8 @@ class SweepDir:
 def new_sweep(
     spec: SweepSpec, sweeps_dir: str | os.PathLike, runs_dir: str | os.PathLike, backend: dict
 ) -> tuple[SweepDir, dict]:
-    """A new sweep folder with sweep.toml and trials.json (no run folder yet); its state."""
-    folder = SweepDir.create(sweeps_dir, spec.name)
-    write_text(folder.path / folder.SPEC, spec.to_toml())
+    """A new sweep folder, which appears with both sweep.toml and trials.json (no run folder
+    yet) or not at all; its state."""
     populations = group_trials(spec.trials(), spec.sweep.members_per_population)
     state = {
         "runs_dir": str(Path(runs_dir).resolve()),
@@ -90,8 +85,11 @@ def new_sweep(
         ],
     }
     state["trials"].sort(key=lambda entry: entry["index"])
-    folder.write_state(state)
-    return folder, state
+    with RunDir.creating(sweeps_dir, spec.name) as staged:  # the same dated, unique names
+        folder = SweepDir(staged.path)
+        write_text(folder.path / folder.SPEC, spec.to_toml())
+        folder.write_state(state)
+    return SweepDir(staged.path), state
 
 
 def unfinished_populations(trials: list[Trial], state: dict) -> dict[int, list[Trial]]:
@@ -114,8 +112,8 @@ def create_runs(folder: SweepDir, trials: list[Trial], state: dict) -> list[RunD
     for trial in trials:
         entry = state["trials"][trial.index]
         if entry["run"] is None:
-            run = RunDir.create(state["runs_dir"], trial.config.name)
-            run.write_config(trial.config)
+            with RunDir.creating(state["runs_dir"], trial.config.name) as run:
+                run.write_config(trial.config)
             entry["run"] = str(run.path)
             folder.write_state(state)
         runs.append(RunDir(entry["run"]))

@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable
 
 from fashion_mlp.config import DataConfig
-from fashion_mlp.datasets import Dataset
+from fashion_mlp.datasets import Dataset, check_available
+from fashion_mlp.files import resume_hint
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
@@ -31,8 +32,10 @@ def run_sweep(
     on_event: Event | None = None,
 ) -> SweepResult:
     """Train every trial of `spec` as populations; write each run and the sweep folder."""
+    check_data(spec.trials())
     folder, state = new_sweep(spec, sweeps_dir, runs_dir, LOCAL)
-    return _run(folder, spec, spec.trials(), state, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path}"):
+        return _run(folder, spec, spec.trials(), state, on_event)
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) -> SweepResult:
@@ -40,8 +43,16 @@ def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) ->
     folder = SweepDir(sweep_dir)
     spec, state = folder.read_spec(), folder.read_state()
     state["backend"] = LOCAL  # a Ray sweep resumed here goes on here next time too
-    folder.write_state(state)
-    return _run(folder, spec, spec.trials(), state, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path}"):
+        folder.write_state(state)
+        return _run(folder, spec, spec.trials(), state, on_event)
+
+
+def check_data(trials: list[Trial]) -> None:
+    """Each trial's data set findable, checked before the first population trains (a data.name
+    axis naming a missing folder fails now, not once the populations before it trained)."""
+    for config in {trial.config.data for trial in trials}:
+        check_available(config.name, config.data_dir)
 
 
 def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on_event):

@@ -38,7 +38,7 @@ from fashion_mlp.files import process_alive
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
-from fashion_mlp.sweeps.local import Event, emit_start, emit_trial
+from fashion_mlp.sweeps.local import Event, check_data, emit_start, emit_trial
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
 from fashion_mlp.sweeps.trial_runs import epoch_scores, train_runs
@@ -59,6 +59,7 @@ def run_sweep_on_ray(
     the sweep folder as `run_sweep` does (settings: RayConfig's defaults when None)."""
     settings = settings or RayConfig()
     check_grace_period(spec, settings)
+    check_data(spec.trials())
     folder, state = new_sweep(spec, sweeps_dir, runs_dir, backend(settings))
     return _run(folder, spec, state, settings, on_event)
 

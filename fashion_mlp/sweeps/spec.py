@@ -14,6 +14,7 @@ A sweep file is TOML:
     "optimizer.label_smoothing" = { linear = [0.0, 0.2], num = 3 }
     [sweep]                      # SweepConfig: samples, sample_seed, ensemble, ...
     samples = 0                  # 0 = the grid; N = N random trials (log axes drawn log-uniform)
+    max_trials = 100000          # more trials (counted from the axes, before any is built): refused
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ class Axis:
     bounds: tuple = ()  # (low, high) of a range
     num: int = 0  # points of a log or linear range on the grid
 
+    def size(self) -> int:
+        """How many values the axis has on the grid, counted without listing them."""
+        if self.kind == "list":
+            return len(self.values)
+        low, high = self.bounds
+        if self.kind == "range":
+            return high - low + 1
+        if self.num < 1:
+            raise ConfigError(
+                f"axis {self.key!r}: a {self.kind} range needs num = N points for a grid "
+                "(or use samples = N for random trials)"
+            )
+        return self.num
+
     def grid(self) -> list:
         """Every value of the axis, in order."""
         if self.kind == "list":
@@ -62,14 +77,8 @@ class Axis:
         low, high = self.bounds
         if self.kind == "range":
             return list(range(low, high + 1))
-        if self.num < 1:
-            raise ConfigError(
-                f"axis {self.key!r}: a {self.kind} range needs num = N points for a grid "
-                "(or use samples = N for random trials)"
-            )
-        if self.kind == "log":
-            return [float(v) for v in np.geomspace(low, high, self.num)]
-        return [float(v) for v in np.linspace(low, high, self.num)]
+        space = np.geomspace if self.kind == "log" else np.linspace
+        return [float(v) for v in space(low, high, self.size())]
 
     def sample(self, rng: np.random.Generator):
         """One random value: a list's item, a range's integer, log-uniform or uniform."""
@@ -111,6 +120,20 @@ class SweepSpec:
     base: dict[str, Any] = field(default_factory=dict)  # config file + [base], merged
     axes: tuple[Axis, ...] = ()
     sweep: SweepConfig = field(default_factory=SweepConfig)
+
+    def count(self) -> int:
+        """How many trials the sweep has, computed from the axes without building any."""
+        return self.sweep.samples or math.prod(axis.size() for axis in self.axes)
+
+    def check_count(self) -> None:
+        """Refuse a sweep of more trials than max_trials, before any is built."""
+        count, limit = self.count(), self.sweep.max_trials
+        if count > limit:
+            raise ConfigError(
+                f"the sweep has {count:,} trials, more than max_trials = {limit:,}: draw fewer "
+                "(--samples N, samples = N in [sweep]) or give the axes fewer values; to run "
+                f"them all, pass --max-trials {count} (max_trials in the sweep file's [sweep])"
+            )
 
     def trials(self) -> list[Trial]:
         """Every trial: the grid of all axes, or `samples` random draws from them."""
@@ -186,6 +209,7 @@ def sweep_spec(table: dict[str, Any], base_dir: str | os.PathLike = ".") -> Swee
         axes=axes,
         sweep=sweep_config(table.get("sweep", {})),
     )
+    spec.check_count()
     spec.trials()  # every trial's config is built now: a bad value fails before any training
     return spec
 
@@ -242,14 +266,15 @@ def parse_axis(key: str, value: Any) -> Axis:
     return Axis(key, kind=kind, bounds=(low, high), num=num)
 
 
-def parse_seeds(text: str) -> list[int]:
-    """'0-4' -> [0, 1, 2, 3, 4]; '3' -> [3]; for --seeds."""
+def parse_seeds(text: str) -> range:
+    """'0-4' -> range(0, 5); '3' -> range(3, 4); for --seeds (a range, never listed here)."""
     low, separator, high = text.partition("-")
     try:
-        if separator:
-            return list(range(int(low), int(high) + 1))
-        return [int(text)]
+        seeds = range(int(low), int(high) + 1) if separator else range(int(text), int(text) + 1)
     except ValueError:
         raise ConfigError(
             f"--seeds {text!r}: expected seeds such as 0 1 2 or a range 0-4"
         ) from None
+    if not seeds:
+        raise ConfigError(f"--seeds {text!r}: a range LOW-HIGH needs LOW <= HIGH, e.g. 0-4")
+    return seeds

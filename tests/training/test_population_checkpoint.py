@@ -4,24 +4,18 @@ an uninterrupted run, and checkpoints of earlier versions (record beside the arr
 from __future__ import annotations
 
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
-from conftest import synthetic_dataset
+from conftest import Killed, renames_of, synthetic_dataset
 
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
-from fashion_mlp import files
 from fashion_mlp.training.population import train_population
 from fashion_mlp.training.population.checkpoint import CHECKPOINT_ARRAYS, RECORD_ARRAY
 
 DATA = synthetic_dataset(150, 20, seed=6)
 SETTINGS = {"seeds": [1, 2], "epochs": 3, "batch_size": 16, "validation_split": 0.1}
-
-
-class Killed(BaseException):
-    """The process dying: nothing in the library catches it."""
 
 
 def member(seed: int) -> keras.Model:
@@ -47,20 +41,6 @@ def member(seed: int) -> keras.Model:
 def population(folder=None):
     models = [member(seed) for seed in SETTINGS["seeds"]]
     return models, train_population(models, DATA, checkpoint_dir=folder, **SETTINGS)
-
-
-def renames_of(monkeypatch, kill_at: int | None = None) -> list:
-    """Count the atomic renames; with kill_at, die just before that one (0-based)."""
-    done, rename = [], os.replace
-
-    def counted(source, target):
-        if len(done) == kill_at:
-            raise Killed
-        rename(source, target)
-        done.append(target)
-
-    monkeypatch.setattr(files.os, "replace", counted)
-    return done
 
 
 def assert_same(models, histories, expected_models, expected_histories):

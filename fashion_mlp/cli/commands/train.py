@@ -9,6 +9,7 @@ import keras
 from fashion_mlp.cli.options import config_from_args
 from fashion_mlp.cli.progress import RichProgress
 from fashion_mlp.cli.tables import console, metrics_table
+from fashion_mlp.ensembles import resume_ensemble
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.runs import RunDir
@@ -30,8 +31,16 @@ def run(args: argparse.Namespace) -> int:
 
     progress = [RichProgress(out)]
     try:
-        if args.resume:
-            result = resume_experiment(args.resume, callbacks=progress, on_start=on_start)
+        if args.resume and RunDir(args.resume).is_ensemble:
+            result = resume_ensemble(args.resume)
+        elif args.resume:
+            result = resume_experiment(
+                args.resume,
+                callbacks=progress,
+                on_start=on_start,
+                user_model=getattr(args, "model.user_model"),
+                trust_code=args.trust_run_code,
+            )
         else:
             config = config_from_args(args)
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)

@@ -1,0 +1,65 @@
+"""Resuming a run folder never imports the code its config names unless the user passes that
+model again (--model FILE.py:FUNCTION) or --trust-run-code; the refusal says both ways."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import synthetic_dataset, write_idx_dataset
+
+from fashion_mlp.cli import main
+from fashion_mlp.config import build_config
+from fashion_mlp.presets import preset
+from fashion_mlp.runs import RunDir
+
+USER_MODEL = """
+from pathlib import Path
+
+import keras
+
+Path(__file__).with_name("imported").touch()  # what a hostile file would do instead
+
+
+def build(input_shape, num_classes):
+    return keras.Sequential(
+        [keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(num_classes)]
+    )
+"""
+
+
+@pytest.fixture
+def untrusted_run(tmp_path, monkeypatch):
+    """A run folder, stopped before its first epoch, whose config names user code."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.py").write_text(textwrap.dedent(USER_MODEL))
+    data = write_idx_dataset(tmp_path / "data", synthetic_dataset(120, 40))
+    config = build_config(
+        preset("smoke"),
+        {"data": {"name": str(data)}, "model": {"user_model": f"{tmp_path / 'net.py'}:build"}},
+        {"training": {"epochs": 1}},
+    )
+    run = RunDir.create(tmp_path / "runs", "downloaded")
+    run.write_config(config)
+    return run.path
+
+
+def test_resume_refuses_to_import_the_runs_code_and_says_how_to_allow_it(untrusted_run, capsys):
+    assert main(["train", "--resume", str(untrusted_run)]) == 2
+    error = capsys.readouterr().err
+    assert "model.user_model" in error and str(untrusted_run.parent.parent / "net.py") in error
+    assert f"--resume {untrusted_run} --model" in error and "--trust-run-code" in error
+    assert not (untrusted_run.parent.parent / "imported").exists()
+
+
+def test_another_model_file_is_refused_too(untrusted_run, capsys):
+    (untrusted_run.parent.parent / "other.py").write_text("raise SystemExit('imported')\n")
+    assert main(["train", "--resume", str(untrusted_run), "--model", "other.py:build"]) == 2
+    assert "is not the model run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("allow", [["--model", "net.py:build"], ["--trust-run-code"]])
+def test_passing_the_model_again_or_trusting_the_run_resumes_it(untrusted_run, allow):
+    assert main(["train", "--resume", str(untrusted_run), *allow]) == 0
+    assert (untrusted_run.parent.parent / "imported").exists()
+    assert RunDir(untrusted_run).is_finished
