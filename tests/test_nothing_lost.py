@@ -198,7 +198,7 @@ def test_an_ensemble_cut_short_by_a_full_disk_is_finished_as_an_ensemble_on_resu
     assert [member["path"] for member in metrics["ensemble"]["members"]] == [
         str(m) for m in members
     ]
-    assert metrics["epochs_run"] == 0  # nothing was trained
+    assert metrics["engine"] == "ensemble"  # finished as an ensemble, not a single model
 
 
 def test_an_ensemble_refuses_a_member_given_twice(members, tmp_path, capsys):
