@@ -15,3 +15,10 @@ class ConfigError(FashionMLPError):
 
 class RunError(FashionMLPError):
     """A run directory is missing, incomplete or corrupt."""
+
+
+def missing_extra(purpose: str, package: str, extra: str) -> ConfigError:
+    """The error for an optional extra that is not installed: it names the pip install line."""
+    return ConfigError(
+        f"{purpose} needs {package}, from an optional extra: pip install 'fashion-mlp[{extra}]'"
+    )

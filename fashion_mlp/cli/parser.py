@@ -24,6 +24,8 @@ from fashion_mlp.runs import RUN_COLUMNS
 RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
 SERVE_HOST = "127.0.0.1"  # loopback only: another address must also set a token
 SERVE_PORT = 8000  # uvicorn's and most tutorials' port
+EXPORT_FORMATS = ("onnx",)  # what `export --format` writes
+SERVE_RUNTIMES = ("auto", "onnx")  # Predictor's RUNTIMES (a test keeps them equal)
 TOKEN_ENV = "FASHION_MLP_TOKEN"  # --token's default: keeps the token out of `ps` listings
 DEBUG_HELP = "show full tracebacks on errors (default: off)"
 
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_serve_command,
         add_sweep_command,
         add_ensemble_command,
+        add_export_command,
     ):
         subparser = add_command(commands)
         subparser.add_argument(
@@ -281,6 +284,13 @@ def add_serve_command(commands) -> argparse.ArgumentParser:
         f"/?token=SECRET once in a browser); required off loopback (default: ${TOKEN_ENV}, "
         "else none)",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=SERVE_RUNTIMES,
+        default="auto",
+        help="what runs the models: auto (the fastest in-process pass) or onnx (onnxruntime on "
+        "the model exported to ONNX; pip install 'fashion-mlp[onnx]') (default: auto)",
+    )
     add_data_arguments(parser)
     return parser
 
@@ -322,4 +332,25 @@ def add_ensemble_command(commands) -> argparse.ArgumentParser:
         "for members trained with --flip; twice the inference)",
     )
     add_runs_dir_argument(parser)
+    return parser
+
+
+def add_export_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "export",
+        help="write a run's model for another runtime (ONNX)",
+        description="Write a finished run's model as one ONNX graph that takes raw uint8 images "
+        "(any batch size) and returns class probabilities, with the class names in its "
+        "metadata. Needs the onnx extra: pip install 'fashion-mlp[onnx]'.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    parser.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="onnx", help="file format (default: onnx)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="file to write (default: model.onnx in the run folder)",
+    )
     return parser

@@ -26,7 +26,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     ctx = Context(
         settings,
-        Warm(settings.predictor_cache_size, settings.test_set_cache_size),
+        Warm(settings.predictor_cache_size, settings.test_set_cache_size, settings.runtime),
         Trainings(settings),
     )
 

@@ -19,6 +19,7 @@ class ServeSettings:
     loopback_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
     data_name: str | None = None  # trainings' data set; None = each preset's (Fashion-MNIST)
     data_dir: str | None = None  # folder searched first for it; None = the usual sources
+    runtime: str = "auto"  # Predictor's: auto (the fastest in-process pass) or onnx (onnxruntime)
     max_request_bytes: int = 32 * 2**20  # a few phone photos; larger bodies get 413 unread
     max_upload_bytes: int = 20 * 2**20  # one photo: a 48-Mpx phone JPEG is about 15 MB
     max_images_per_request: int = 64  # a gallery at once; more is a batch job, not a request

@@ -38,6 +38,10 @@ def check_token(host: str, token: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_token(args.host, args.token)
+    if args.runtime == "onnx":  # before serving: not at the first request
+        from fashion_mlp.export import require_onnx
+
+        require_onnx("--runtime onnx")
     import uvicorn
 
     from fashion_mlp.serve import ServeSettings, create_app
@@ -47,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         token=args.token,
         data_name=getattr(args, "data.name", None),
         data_dir=getattr(args, "data.data_dir", None),
+        runtime=args.runtime,
     )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"serving runs in {settings.runs_root} on http://{shown}:{args.port}/ (API docs: /docs)")
