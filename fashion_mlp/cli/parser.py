@@ -19,6 +19,7 @@ from fashion_mlp.cli.options import (
     add_preset_arguments,
 )
 from fashion_mlp.cli.sweep_options import add_sweep_arguments
+from fashion_mlp.cli.tracking_options import add_tracking_arguments
 from fashion_mlp.runs import RUN_COLUMNS
 
 RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
@@ -155,6 +156,7 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         help="continue an interrupted run from its last checkpoint (other flags are ignored: "
         "the run's own config.toml is used)",
     )
+    add_tracking_arguments(parser)
     return parser
 
 
@@ -217,6 +219,14 @@ def add_runs_command(commands) -> argparse.ArgumentParser:
         "--descending", action="store_true", help="largest first (default: smallest first)"
     )
     add_json_argument(parser)
+    parser.add_argument(
+        "--to-mlflow",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="log the finished runs not yet in MLflow (URI: MLflow's default, a store in the "
+        "current folder, when omitted; needs pip install 'fashion-mlp[mlflow]') (default: off)",
+    )
     return parser
 
 
@@ -307,6 +317,7 @@ def add_sweep_command(commands) -> argparse.ArgumentParser:
     )
     add_sweep_arguments(parser)
     add_runs_dir_argument(parser)
+    add_tracking_arguments(parser)
     return parser
 
 
