@@ -73,6 +73,14 @@ def test_a_store_failing_mid_training_is_kept_once_and_not_called_again(tmp_path
 # Through the CLI, on a small synthetic data set
 
 
+@pytest.fixture(scope="module", autouse=True)
+def scratch_folder(tmp_path_factory):
+    """The tests' working folder: MLflow puts a local store's artifacts in ./mlruns."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("cwd"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def data_folder(tmp_path_factory) -> Path:
     return write_idx_dataset(tmp_path_factory.mktemp("data"), synthetic_dataset(300, 100))
