@@ -105,9 +105,3 @@ def proto_shape(proto) -> list[int]:
     """The input's fixed dimensions after the batch."""
     dims = proto.graph.input[0].type.tensor_type.shape.dim[1:]
     return [dim.dim_value for dim in dims]
-
-
-def class_names_of(proto) -> list[str]:
-    """The class names stored in an exported model's metadata."""
-    props = {prop.key: prop.value for prop in proto.metadata_props}
-    return json.loads(props["class_names"])
