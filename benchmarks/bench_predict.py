@@ -1,11 +1,12 @@
-"""Inference speed: Predictor's fast paths against `model.predict` and `model(x)`.
+"""Inference speed: Predictor's fast paths and onnxruntime against `model.predict` and `model(x)`.
 
 Run by hand: `python benchmarks/bench_predict.py [--run-dir runs/<id>]`. Without a run, the
 notebook's model (784-64-32-10 tanh, standardised on the training images) is built untrained
 (speed does not depend on the weights) and saved into a temporary run folder: either way the
 Predictor measured is one loaded from a run folder, as `predict` and `serve` load it. Reports
-p50/p99 latency of one image and throughput on 1,024 images for each method; prints a table
-last and writes the results as JSON.
+p50/p99 latency of one image and throughput on 1,024 images for each method (onnxruntime on
+the model exported to ONNX when the onnx extra is installed); prints a table last and writes
+the results as JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.table import Table
 
 from fashion_mlp.config import MLPSpec
 from fashion_mlp.datasets import load_dataset
+from fashion_mlp.errors import ConfigError
 from fashion_mlp.experiment import environment
 from fashion_mlp.inference.forward import jax_forward, numpy_forward
 from fashion_mlp.inference.predictor import Predictor
@@ -70,9 +72,26 @@ def methods(model: keras.Model, predictor: Predictor) -> dict:
         found["NumPy forward pass"] = numpy_pass
     if jitted is not None:
         found["jitted stateless_call"] = jitted
+    onnx_pass = onnxruntime_pass(model, predictor.class_names)
+    if onnx_pass is not None:
+        found["onnxruntime (ONNX export)"] = onnx_pass
     found["model.predict"] = lambda images: model.predict(images, verbose=0)
     found["model(x)"] = lambda images: keras.ops.convert_to_numpy(model(images, training=False))
     return found
+
+
+def onnxruntime_pass(model: keras.Model, class_names):
+    """onnxruntime on the exported model, or None (with a note) without the onnx extra."""
+    from fashion_mlp.export.extra import require_onnx
+
+    try:
+        require_onnx("the onnxruntime row")
+    except ConfigError as error:
+        print(f"skipped: {error}")
+        return None
+    from fashion_mlp.export.onnx_runtime import onnx_forward
+
+    return onnx_forward(model, class_names)
 
 
 def seed_model_run(data, folder: Path) -> RunDir:

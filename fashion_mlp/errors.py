@@ -19,3 +19,10 @@ class RunError(FashionMLPError):
 
 class CalibrationError(FashionMLPError):
     """A run cannot be calibrated as asked: no images held out, or too few."""
+
+
+def missing_extra(purpose: str, package: str, extra: str) -> ConfigError:
+    """The error for an optional extra that is not installed: it names the pip install line."""
+    return ConfigError(
+        f"{purpose} needs {package}, from an optional extra: pip install 'fashion-mlp[{extra}]'"
+    )

@@ -19,11 +19,14 @@ from fashion_mlp.cli.options import (
     add_preset_arguments,
 )
 from fashion_mlp.cli.sweep_options import add_sweep_arguments
+from fashion_mlp.cli.tracking_options import add_tracking_arguments
 from fashion_mlp.runs import RUN_COLUMNS
 
 RUNS_DIR = Path("runs")  # where run folders go, relative to the working directory
 SERVE_HOST = "127.0.0.1"  # loopback only: another address must also set a token
 SERVE_PORT = 8000  # uvicorn's and most tutorials' port
+EXPORT_FORMATS = ("onnx",)  # what `export --format` writes
+SERVE_RUNTIMES = ("auto", "onnx")  # Predictor's RUNTIMES (a test keeps them equal)
 TOKEN_ENV = "FASHION_MLP_TOKEN"  # --token's default: keeps the token out of `ps` listings
 DEBUG_HELP = "show full tracebacks on errors (default: off)"
 
@@ -72,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_serve_command,
         add_sweep_command,
         add_ensemble_command,
+        add_export_command,
     ):
         subparser = add_command(commands)
         subparser.add_argument(
@@ -162,6 +166,7 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         help="with --resume: import the model code the run's config.toml names without "
         "--model; only for run folders you trust (default: off, the code is not imported)",
     )
+    add_tracking_arguments(parser)
     return parser
 
 
@@ -257,6 +262,14 @@ def add_runs_command(commands) -> argparse.ArgumentParser:
         "--descending", action="store_true", help="largest first (default: smallest first)"
     )
     add_json_argument(parser)
+    parser.add_argument(
+        "--to-mlflow",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="log the finished runs not yet in MLflow (URI: MLflow's default, a store in the "
+        "current folder, when omitted; needs pip install 'fashion-mlp[mlflow]') (default: off)",
+    )
     return parser
 
 
@@ -333,6 +346,13 @@ def add_serve_command(commands) -> argparse.ArgumentParser:
         "run one at a time in one more process, seen from every worker (default: 0 = one per "
         "core; 1 = everything in one process)",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=SERVE_RUNTIMES,
+        default="auto",
+        help="what runs the models: auto (the fastest in-process pass) or onnx (onnxruntime on "
+        "the model exported to ONNX; pip install 'fashion-mlp[onnx]') (default: auto)",
+    )
     add_data_arguments(parser)
     return parser
 
@@ -349,6 +369,7 @@ def add_sweep_command(commands) -> argparse.ArgumentParser:
     )
     add_sweep_arguments(parser)
     add_runs_dir_argument(parser)
+    add_tracking_arguments(parser)
     return parser
 
 
@@ -374,4 +395,25 @@ def add_ensemble_command(commands) -> argparse.ArgumentParser:
         "for members trained with --flip; twice the inference)",
     )
     add_runs_dir_argument(parser)
+    return parser
+
+
+def add_export_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "export",
+        help="write a run's model for another runtime (ONNX)",
+        description="Write a finished run's model as one ONNX graph that takes raw uint8 images "
+        "(any batch size) and returns class probabilities, with the class names in its "
+        "metadata. Needs the onnx extra: pip install 'fashion-mlp[onnx]'.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    parser.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="onnx", help="file format (default: onnx)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="file to write (default: model.onnx in the run folder)",
+    )
     return parser

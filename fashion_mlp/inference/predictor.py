@@ -1,7 +1,8 @@
 """`Predictor`: class probabilities and top-k classes of raw images from one trained model.
 
-The forward pass is the fastest that runs the model (forward.py); the weights are captured
-when the Predictor is made. A run's calibration.json temperature is applied by default.
+The forward pass is the fastest that runs the model (forward.py), or onnxruntime on the model
+exported to ONNX (runtime="onnx"); the weights are captured when the Predictor is made. A run's
+calibration.json temperature is applied by default, on either runtime.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from fashion_mlp.metrics import temperature_scaled
 from fashion_mlp.models import load_saved_model, model_input_shape, output_kind
 from fashion_mlp.runs import RunDir
 
+RUNTIMES = ("auto", "onnx")  # auto: NumPy, jitted JAX or Keras, fastest first; onnx: onnxruntime
+
 
 class Predictor:
     """Class probabilities and top-k predictions of one model, for raw uint8 images.
@@ -27,6 +30,7 @@ class Predictor:
         model: a trained Keras model taking raw images; softmax or logit outputs.
         class_names: the name of each output class, in label order.
         temperature: T dividing the logits (calibration.json's); 1 = the model's own outputs.
+        runtime: "auto" (the fastest in-process pass) or "onnx" (needs the onnx extra).
 
     Example:
         >>> predictor = Predictor.load("runs/20261129-203000-notebook")
@@ -34,24 +38,37 @@ class Predictor:
         [[('Ankle boot', 0.97), ('Sneaker', 0.02)]]
     """
 
-    def __init__(self, model: keras.Model, class_names: Sequence[str], temperature: float = 1.0):
+    def __init__(
+        self,
+        model: keras.Model,
+        class_names: Sequence[str],
+        temperature: float = 1.0,
+        runtime: str = "auto",
+    ):
         if not 0 < temperature < math.inf:
             raise ConfigError(f"temperature={temperature!r}: expected a number > 0")
+        if runtime not in RUNTIMES:
+            raise ConfigError(f"runtime={runtime!r}: expected one of {', '.join(RUNTIMES)}")
         self.model = model
         self.class_names = tuple(class_names)
         self.temperature = float(temperature)
         self.input_shape = model_input_shape(model)
-        self._outputs_logits = output_kind(model, len(self.class_names)) == "logits"
-        self._forward = fastest_forward(model)
+        self.runtime = runtime
+        logits = output_kind(model, len(self.class_names)) == "logits"
+        self._outputs_logits = logits and runtime == "auto"  # the ONNX graph ends in a softmax
+        self._forward = (
+            fastest_forward(model) if runtime == "auto" else onnx_pass(model, class_names)
+        )
 
     @classmethod
-    def load(cls, run_dir: str | os.PathLike | RunDir) -> Predictor:
+    def load(cls, run_dir: str | os.PathLike | RunDir, runtime: str = "auto") -> Predictor:
         """The Predictor of a finished run: its model.keras, metrics.json's class names and
         calibration.json's temperature (1 for a run never calibrated)."""
         run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         class_names = run.class_names()  # first: a run without metrics.json is unfinished
         calibration = run.read_calibration() or {"temperature": 1.0}
-        return cls(load_saved_model(run.model_path), class_names, calibration["temperature"])
+        model = load_saved_model(run.model_path)
+        return cls(model, class_names, calibration["temperature"], runtime)
 
     @property
     def calibrated(self) -> bool:
@@ -89,6 +106,13 @@ class Predictor:
                 f"(n, {', '.join(map(str, self.input_shape))}) for a batch of raw pixels"
             )
         return batch
+
+
+def onnx_pass(model: keras.Model, class_names: Sequence[str]):
+    """The onnxruntime forward pass (imported here: onnx is an optional extra)."""
+    from fashion_mlp.export.onnx_runtime import onnx_forward
+
+    return onnx_forward(model, class_names)
 
 
 def top_classes(probabilities, class_names, k: int) -> list[tuple[str, float]]:

@@ -27,7 +27,7 @@ def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI
     settings = settings or ServeSettings()
     ctx = Context(
         settings,
-        Warm(settings.predictor_cache_size, settings.test_set_cache_size),
+        Warm(settings.predictor_cache_size, settings.test_set_cache_size, settings.runtime),
         trainings or Trainings(settings),
     )
 

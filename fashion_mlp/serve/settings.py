@@ -21,6 +21,7 @@ class ServeSettings:
     loopback_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1", "[::1]")
     data_name: str | None = None  # trainings' data set; None = each preset's (Fashion-MNIST)
     data_dir: str | None = None  # folder searched first for it; None = the usual sources
+    runtime: str = "auto"  # Predictor's: auto (the fastest in-process pass) or onnx (onnxruntime)
     max_request_bytes: int = 32 * 2**20  # a few phone photos; larger bodies get 413 unread
     # Other bodies (JSON): 64 images of 784 numbers pretty-printed are under 1 MB; parsed, a body
     # costs at most about 10 times its size, so this also bounds a request's memory.

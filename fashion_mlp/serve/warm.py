@@ -90,12 +90,13 @@ class TestSet:
 class Warm:
     """The server's warm Predictors and test sets."""
 
-    def __init__(self, predictors: int, test_sets: int):
+    def __init__(self, predictors: int, test_sets: int, runtime: str = "auto"):
+        self.runtime = runtime  # Predictor's runtime: "auto" or "onnx"
         self.predictors: LRUCache[Predictor] = LRUCache(predictors)
         self.test_sets: LRUCache[TestSet] = LRUCache(test_sets)
 
     def predictor(self, run: RunDir) -> Predictor:
-        return self.predictors.get(model_key(run), lambda: Predictor.load(run))
+        return self.predictors.get(model_key(run), lambda: Predictor.load(run, self.runtime))
 
     def loaded_predictor(self, run: RunDir) -> Predictor | None:
         """The run's Predictor when it is already warm, else None."""

@@ -44,6 +44,10 @@ def worker_count(requested: int) -> int:
 
 def run(args: argparse.Namespace) -> int:
     check_token(args.host, args.token)
+    if args.runtime == "onnx":  # before serving: not at the first request
+        from fashion_mlp.export import require_onnx
+
+        require_onnx("--runtime onnx")
     from fashion_mlp.serve import ServeSettings
     from fashion_mlp.serve.server import run_server
 
@@ -52,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         token=args.token,
         data_name=getattr(args, "data.name", None),
         data_dir=getattr(args, "data.data_dir", None),
+        runtime=args.runtime,
     )
     workers = worker_count(args.workers)
     shown = f"[{args.host}]" if ":" in args.host else args.host

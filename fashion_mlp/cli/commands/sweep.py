@@ -11,11 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings, sweep_table
 from fashion_mlp.cli.tables import compact_table, console
+from fashion_mlp.cli.tracking import open_tracker, report_tracking
 from fashion_mlp.sweeps.axis_figures import shown_setting
 from fashion_mlp.sweeps.backends import ray_config
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.local import resume_sweep, run_sweep
 from fashion_mlp.sweeps.spec import read_sweep_file, sweep_spec
+from fashion_mlp.tracking import SweepTracker
 
 SHOWN_TRIALS = 10  # rows of the ranking printed at the end; results.csv has every trial
 
@@ -109,9 +111,12 @@ def ranking_table(rows, keys):
 def run(args: argparse.Namespace) -> int:
     out = console()
     progress = SweepProgress(out)
+    tracker = open_tracker(args, out, SweepTracker)  # before training: an unreachable store fails
+    events = tracker.chained(progress)
     try:
-        result = resume(args, progress) if args.resume else start(args, progress)
+        result = resume(args, events) if args.resume else start(args, events)
     except KeyboardInterrupt:
+        tracker.fail("KILLED")
         progress.stop()
         if progress.progress is not None:
             folder = args.resume or progress.folder
@@ -121,11 +126,16 @@ def run(args: argparse.Namespace) -> int:
                 soft_wrap=True,
             )
         raise
+    except Exception:
+        tracker.fail()
+        raise
     progress.stop()
     keys = [key for key in (result.rows[0] if result.rows else {}) if "." in key]
     out.print(ranking_table(result.rows, keys))
     out.print(f"results: {result.sweep_dir / 'results.csv'}", soft_wrap=True)
     out.print(f"report: {result.sweep_dir / 'report.html'}", soft_wrap=True)
+    tracker.finish(result.sweep_dir)
+    report_tracking(tracker, args, out, result.sweep_dir)
     return 0
 
 

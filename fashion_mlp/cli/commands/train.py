@@ -9,19 +9,23 @@ import keras
 from fashion_mlp.cli.options import config_from_args
 from fashion_mlp.cli.progress import RichProgress
 from fashion_mlp.cli.tables import console, metrics_table
+from fashion_mlp.cli.tracking import open_tracker, report_tracking
 from fashion_mlp.ensembles import resume_ensemble
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.runs import RunDir
+from fashion_mlp.tracking import RunTracker
 from fashion_mlp.training import resolve_engine
 
 
 def run(args: argparse.Namespace) -> int:
     out = console()
     started: dict = {}
+    tracker = open_tracker(args, out, RunTracker)  # before training: an unreachable store fails
 
     def on_start(run_dir, model, config):
         started["run_dir"] = run_dir
+        tracker.start(run_dir)
         model.summary(print_fn=lambda line, *a, **k: out.print(line))
         engine = resolve_engine(config.training.engine)
         automatic = config.training.engine == "auto"
@@ -29,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"engine: {engine}{chosen}")
         out.print(f"run folder: {run_dir}", soft_wrap=True)
 
-    progress = [RichProgress(out)]
+    progress = [RichProgress(out), tracker.callback()]
     try:
         if args.resume and RunDir(args.resume).is_ensemble:
             result = resume_ensemble(args.resume)
@@ -45,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             config = config_from_args(args)
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
     except KeyboardInterrupt:
+        tracker.fail("KILLED")
         if "run_dir" in started:
             run_dir = started["run_dir"]
             saved = _what_was_saved(run_dir)
@@ -53,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
                 soft_wrap=True,
             )
         raise
+    except Exception:
+        tracker.fail()
+        raise
+    tracker.finish(result.run_dir)
     metrics = result.metrics
     out.print(metrics_table(metrics))
     out.print(
@@ -61,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out.print(f"run folder: {result.run_dir}", soft_wrap=True)
     out.print(f"report: {result.run_dir / 'report.html'}", soft_wrap=True)
+    report_tracking(tracker, args, out, result.run_dir)
     return 0
 
 
