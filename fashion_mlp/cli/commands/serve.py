@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import re
+from contextlib import contextmanager
 
 from fashion_mlp.errors import ConfigError
 
 MIN_TOKEN_LENGTH = 16  # about 96 bits when random: not worth guessing over HTTP
 TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/=-]+")  # safe in a header, a URL and a cookie
+SERVE_EXTRA = {
+    "uvicorn",
+    "fastapi",
+    "starlette",
+    "multipart",
+    "python_multipart",
+    "fastapi_offline",
+}
 
 
 def is_loopback(host: str) -> bool:
@@ -36,11 +45,26 @@ def check_token(host: str, token: str | None) -> None:
         )
 
 
+@contextmanager
+def serve_extra_required():
+    """Turn a missing module of the `serve` extra into an error naming its `pip install`."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in SERVE_EXTRA:
+            raise
+        raise ConfigError(
+            f"fashion-mlp serve needs the serve extra ({error.name} is not installed): "
+            'pip install "fashion-mlp[serve]"'
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     check_token(args.host, args.token)
-    import uvicorn
+    with serve_extra_required():
+        import uvicorn
 
-    from fashion_mlp.serve import ServeSettings, create_app
+        from fashion_mlp.serve import ServeSettings, create_app
 
     settings = ServeSettings(
         runs_dir=args.runs_dir,
