@@ -10,7 +10,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from fashion_mlp import __version__
-from fashion_mlp.serve import routes_predict, routes_runs, routes_testset, routes_training
+from fashion_mlp.serve import (
+    routes_manage,
+    routes_predict,
+    routes_runs,
+    routes_testset,
+    routes_training,
+)
 from fashion_mlp.serve.context import Context
 from fashion_mlp.serve.errors import install_error_handlers
 from fashion_mlp.serve.jobs import Trainings
@@ -43,7 +49,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     )
     app.state.context = ctx
     install_error_handlers(app)
-    for module in (routes_runs, routes_predict, routes_testset, routes_training):
+    for module in (routes_runs, routes_manage, routes_predict, routes_testset, routes_training):
         app.include_router(module.router)
 
     @app.get("/health", tags=["server"], summary="Liveness and what the server holds")

@@ -14,15 +14,21 @@ from fashion_mlp.runs import RUN_COLUMNS, list_runs
 from fashion_mlp.serve.context import Ctx
 from fashion_mlp.serve.errors import bad_input
 from fashion_mlp.serve.paths import run_figure, run_report_path
+from fashion_mlp.serve.run_facts import page_rows
 
 router = APIRouter(prefix="/api", tags=["runs"])
 MAX_COMPARED = 8  # curves still tell apart in one chart
 SortColumn = Literal[RUN_COLUMNS]  # type: ignore[valid-type]
 
 
-@router.get("/runs", summary="Every run, as `fashion-mlp runs --json` lists them")
+@router.get(
+    "/runs",
+    summary="Every run, as `fashion-mlp runs --json` lists them, with its title, tags, sweep "
+    "or ensemble, and whether it is the default or being trained",
+)
 def runs(ctx: Ctx, sort: SortColumn = "date", descending: bool = False):
-    return list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
+    rows = list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
+    return page_rows(ctx.settings.runs_root, rows, ctx.trainings)
 
 
 @router.get("/runs/{run_id}", summary="One run: its row, figures and whether it has a report")
