@@ -208,7 +208,7 @@ def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.click("#train-form button[type=submit]")
     page.wait_for_function("document.querySelector('#job-status').textContent === 'running'")
     page.wait_for_function(
-        "document.querySelectorAll('#train-chart circle').length >= 1", timeout=60_000
+        "document.querySelectorAll('#accuracy-chart circle').length >= 1", timeout=60_000
     )
     mid_line = page.locator("#job-line").inner_text()
     assert "epoch" in mid_line
@@ -216,7 +216,7 @@ def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.wait_for_function(
         "document.querySelector('#job-status').textContent === 'finished'", timeout=90_000
     )
-    assert page.locator("#train-chart circle").count() == 6  # 3 epochs x 2 curves
+    assert page.locator("#accuracy-chart circle").count() == 6  # 3 epochs x 2 curves
     assert "test accuracy" in page.locator("#job-line").inner_text()
     page.wait_for_function(
         "[...document.querySelectorAll('#run option')].some(o => o.value.endsWith('-browser'))"
