@@ -77,7 +77,8 @@ function cell(run, key) {
     return [el("div", { class: "run-name" }, label(run)), about ? el("div", { class: "muted small" }, about) : "",
       ...run.tags.map((tag) => el("span", { class: "tag" }, tag)), actions(run)];
   }
-  if (key === "architecture") return run.kind === "ensemble" ? `ensemble of ${run.members}` : value;
+  if (run.kind === "ensemble" && key === "architecture") return `ensemble of ${run.members}`;
+  if (run.kind === "ensemble" && ["epochs", "train_seconds"].includes(key) && !value) return "–";  // not trained itself
   if (key === "epochs" && run.epochs_planned != null) return `${value ?? 0} of ${run.epochs_planned}`;
   if (key === "status") return el("span", { class: `badge ${value}` }, value);
   if (value == null) return "";
