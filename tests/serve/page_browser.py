@@ -1,5 +1,6 @@
 """Shared by the page's browser tests: the real server (uvicorn) on a loopback port over runs of
-every kind, Chromium at phone and desktop widths, overflow and screenshots.
+every kind, Chromium at phone and desktop widths, overflow and screenshots; the fixtures
+`browser` and `url` (imported by a test module, one of each per module).
 
 Skipped when Chromium or Playwright is missing, except under CI (CI=true), where that fails.
 """
@@ -132,3 +133,20 @@ def screenshot(page, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, one per test module."""
+    require_browser()
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """The page's address on a server over `make_runs`'s runs, one per test module."""
+    require_browser()
+    root = tmp_path_factory.mktemp("page")
+    with serving(root / "runs", make_runs(root)) as address:
+        yield address

@@ -5,19 +5,17 @@ saved under $FASHION_MLP_SCREENSHOTS (default: a temporary folder) to be looked 
 
 from __future__ import annotations
 
+import page_browser
 import pytest
 from page_browser import (
     UNTRAINED,
     WIDTHS,
-    chromium,
-    make_runs,
     overflow,
     page_at,
-    require_browser,
     screenshot,
-    serving,
 )
 
+browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("page-layout")]  # one server
 VIEW_READY = {  # what each view shows once it has loaded
     "predict": "#draw-bars .fill",
@@ -25,21 +23,6 @@ VIEW_READY = {  # what each view shows once it has loaded
     "runs": "#runs-table tbody tr",
     "train": "#train-form button[type=submit]",
 }
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    require_browser()
-    root = tmp_path_factory.mktemp("layout")
-    data = make_runs(root)
-    with serving(root / "runs", data) as address:
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser(url):
-    with chromium() as browser:
-        yield browser
 
 
 def draw(page, strokes: int = 20) -> None:

@@ -10,35 +10,18 @@ import itertools
 import json
 import re
 
+import page_browser
 import pytest
 from page_browser import (
     BEST,
     SWEEP,
-    chromium,
-    make_runs,
     page_at,
-    require_browser,
     screenshot,
-    serving,
 )
 
+browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("page-runs")]  # one server
 OLDEST = "20261129-090000-oldest"
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    require_browser()
-    root = tmp_path_factory.mktemp("page-runs")
-    data = make_runs(root)
-    with serving(root / "runs", data) as address:
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser(url):
-    with chromium() as browser:
-        yield browser
 
 
 def run_row(page, name: str):
