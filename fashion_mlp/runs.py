@@ -1,10 +1,11 @@
 """Run folders: `RunDir` owns every file name of a run and reads and writes each file.
 
 Layout: config.toml, model.keras, history.csv, metrics.json, summary.txt, calibration.json
-(when calibrated), checkpoints/ (epoch-NNN.keras + state.json, for --resume), figures (*.png),
-report.html, and an ensemble's ensemble.json (its members). Every write is atomic (`files`:
-temporary file, then rename), so a crash never leaves half a file; a new folder is filled in a
-hidden one, renamed into place (`RunDir.creating`), so it never appears empty. Finishing a run
+(when calibrated), labels.json (a title and tags given to it), checkpoints/ (epoch-NNN.keras +
+state.json, for --resume), figures (*.png), report.html, and an ensemble's ensemble.json (its
+members). Every write is atomic (`files`: temporary file, then rename), so a crash never leaves
+half a file; a new folder is filled in a hidden one, renamed into place (`RunDir.creating`), so
+it never appears empty. Finishing a run
 writes an `unfinished` marker first and removes it last; `RunDir.lock()` keeps a second
 process out while one trains or finishes it. Keras-free: a model is saved through its own
 `save` method, and loaded by `models.load_saved_model(run.model_path)`.
@@ -45,6 +46,9 @@ from fashion_mlp.history import history_csv, parse_history_csv
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
 NUMBER_COLUMNS = {"epochs": "epochs_run", "test_accuracy": "test_accuracy"}  # metrics.json keys
 NUMBER_KEYS = ("epochs", "test_accuracy", "train_seconds")  # the row's number columns
+MAX_TITLE = 80  # characters: one line of a run selector
+MAX_TAGS = 12
+TAG = re.compile(r"\w[\w .+-]{0,31}")  # a word or a short phrase
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class RunDir:
     METRICS = "metrics.json"
     SUMMARY = "summary.txt"
     CALIBRATION = "calibration.json"  # the temperature Predictor applies; absent = T = 1
+    LABELS = "labels.json"  # a title and tags a person gave the run; absent = none
     REPORT = "report.html"
     CHECKPOINT_STATE = "checkpoints/state.json"
     UNFINISHED = "unfinished"  # present while the run is being finished, removed last
@@ -254,6 +259,22 @@ class RunDir:
         path = self.path / self.SUMMARY
         return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
 
+    # labels.json
+    def read_labels(self) -> dict[str, Any]:
+        """The run's title (None: its folder name stands) and tags, from labels.json."""
+        path = self.path / self.LABELS
+        if not path.exists():
+            return {"title": None, "tags": []}
+        labels = self.read_json(self.LABELS, "its title and tags")
+        try:
+            return checked_labels(labels.get("title"), labels.get("tags", []))
+        except (AttributeError, ConfigError) as error:
+            raise RunError(f"{path}: {error}; correct it or delete it") from None
+
+    def write_labels(self, title: str | None, tags: list[str]) -> Path:
+        """Give the run a title (None: none) and tags, checked, in labels.json."""
+        return write_json(self.path / self.LABELS, checked_labels(title, tags))
+
     # figures and report.html
     def figure_paths(self) -> dict[str, Path]:
         """The run's figures by file name."""
@@ -354,6 +375,11 @@ class RunDir:
         """
         with run_lock(self.path / self.LOCK):
             yield
+
+    def delete(self) -> None:
+        """Remove the run folder, holding its lock: never while another process trains it."""
+        with self.lock():
+            shutil.rmtree(self.path)
 
     def lock_owner(self) -> dict[str, Any] | None:
         """Who holds the run's lock, when a live process does (a stale lock counts as none)."""
@@ -465,6 +491,30 @@ def ensemble_facts(ensemble: dict) -> dict[str, Any]:
     elif facts["epochs"] is None:
         facts["note"] = f"members trained for {', '.join(map(str, sorted(epochs)))} epochs"
     return facts
+
+
+def checked_labels(title: Any, tags: Any) -> dict[str, Any]:
+    """{"title", "tags"} with spaces trimmed and repeated tags dropped, or a ConfigError."""
+    if title is not None and not (
+        isinstance(title, str) and len(title.strip()) <= MAX_TITLE and title.isprintable()
+    ):
+        raise ConfigError(
+            f"title {title!r}: expected at most {MAX_TITLE} printable characters, or null for "
+            "the folder name"
+        )
+    if not (
+        isinstance(tags, list)
+        and len(tags) <= MAX_TAGS
+        and all(isinstance(tag, str) and TAG.fullmatch(tag.strip()) for tag in tags)
+    ):
+        raise ConfigError(
+            f"tags {tags!r}: expected a list of at most {MAX_TAGS} tags, each 1 to 32 letters, "
+            "digits, spaces or . + - _ starting with a letter or digit"
+        )
+    return {
+        "title": (title or "").strip() or None,
+        "tags": list(dict.fromkeys(map(str.strip, tags))),
+    }
 
 
 def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bool = False):

@@ -10,8 +10,15 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from fashion_mlp import __version__
-from fashion_mlp.serve import routes_predict, routes_runs, routes_testset, routes_training
+from fashion_mlp.serve import (
+    routes_manage,
+    routes_predict,
+    routes_runs,
+    routes_testset,
+    routes_training,
+)
 from fashion_mlp.serve.context import Context
+from fashion_mlp.serve.docs import install_docs
 from fashion_mlp.serve.errors import install_error_handlers
 from fashion_mlp.serve.jobs import Trainings
 from fashion_mlp.serve.middleware import BodyLimit, LoopbackHosts, TokenGate
@@ -41,10 +48,13 @@ def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI
         version=__version__,
         description="Runs, predictions, the test set and trainings of fashion-mlp models.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs serves them without a CDN
+        redoc_url=None,
     )
     app.state.context = ctx
     install_error_handlers(app)
-    for module in (routes_runs, routes_predict, routes_testset, routes_training):
+    install_docs(app)
+    for module in (routes_runs, routes_manage, routes_predict, routes_testset, routes_training):
         app.include_router(module.router)
 
     @app.get("/health", tags=["server"], summary="Liveness and what the server holds")

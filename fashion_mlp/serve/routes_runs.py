@@ -14,16 +14,22 @@ from fashion_mlp.runs import RUN_COLUMNS, list_runs
 from fashion_mlp.serve.context import Ctx
 from fashion_mlp.serve.errors import bad_input
 from fashion_mlp.serve.paths import inside, run_figure, run_report_path
+from fashion_mlp.serve.run_facts import page_rows
 
 router = APIRouter(prefix="/api", tags=["runs"])
 MAX_COMPARED = 8  # curves still tell apart in one chart
 SortColumn = Literal[RUN_COLUMNS]  # type: ignore[valid-type]
 
 
-@router.get("/runs", summary="Every run, as `fashion-mlp runs --json` lists them")
+@router.get(
+    "/runs",
+    summary="Every run, as `fashion-mlp runs --json` lists them, with its title, tags, sweep "
+    "or ensemble, and whether it is the default or being trained",
+)
 def runs(ctx: Ctx, sort: SortColumn = "date", descending: bool = False):
     rows = list_runs(ctx.settings.runs_root, sort_by=sort, descending=descending)
-    return [row for row in rows if inside(ctx.settings.runs_root, row["name"])]
+    rows = [row for row in rows if inside(ctx.settings.runs_root, row["name"])]
+    return page_rows(ctx.settings.runs_root, rows, ctx.trainings)
 
 
 @router.get("/runs/{run_id}", summary="One run: its row, figures and whether it has a report")

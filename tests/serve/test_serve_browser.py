@@ -7,79 +7,27 @@ Skipped when Chromium or Playwright is missing, except under CI (CI=true), where
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import tempfile
-import threading
-import time
-from pathlib import Path
-
 import httpx2
+import page_browser
 import pytest
+from page_browser import require_browser, screenshot, serving
 
-CHROMIUM = os.environ.get("FASHION_MLP_CHROMIUM", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() == "true"
+browser = page_browser.browser  # a fixture: Chromium for this module
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("serve-browser")]  # one server
-
-
-def require_browser():
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError as error:
-        problem = f"Playwright or uvicorn is not installed ({error})"
-    if problem is None and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if problem and IN_CI:
-        pytest.fail(f"browser tests must run under CI: {problem}")
-    if problem:
-        pytest.skip(problem)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real server (uvicorn) on a free loopback port, over one finished run."""
     require_browser()
-    import uvicorn
     from serve_fixtures import copy_run, make_run, serve_dataset
-
-    from fashion_mlp.serve import ServeSettings, create_app
 
     root = tmp_path_factory.mktemp("browser")
     data_folder = serve_dataset(root / "data")
     run = make_run(root / "runs", data_folder, "20261129-120000-first")
     copy_run(run, "20261129-110000-second", {"model": {"hidden": [8]}, "training": {"seed": 1}})
-    settings = ServeSettings(runs_dir=root / "runs", data_name=str(data_folder))
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}/", "root": root}
-    uvicorn_server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+    with serving(root / "runs", data_folder) as url:
+        yield {"url": url, "root": root}
 
 
 @pytest.fixture
@@ -92,17 +40,6 @@ def page(browser, server):
     yield page
     page.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def screenshot(page, name: str) -> Path:
-    folder = Path(
-        os.environ.get("FASHION_MLP_SCREENSHOTS")
-        or Path(tempfile.gettempdir()) / "fashion-mlp-screenshots"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def test_drawing_shows_probability_bars_as_you_draw(page):
@@ -208,7 +145,7 @@ def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.click("#train-form button[type=submit]")
     page.wait_for_function("document.querySelector('#job-status').textContent === 'running'")
     page.wait_for_function(
-        "document.querySelectorAll('#train-chart circle').length >= 1", timeout=60_000
+        "document.querySelectorAll('#accuracy-chart circle').length >= 1", timeout=60_000
     )
     mid_line = page.locator("#job-line").inner_text()
     assert "epoch" in mid_line
@@ -216,7 +153,7 @@ def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.wait_for_function(
         "document.querySelector('#job-status').textContent === 'finished'", timeout=90_000
     )
-    assert page.locator("#train-chart circle").count() == 6  # 3 epochs x 2 curves
+    assert page.locator("#accuracy-chart circle").count() == 6  # 3 epochs x 2 curves
     assert "test accuracy" in page.locator("#job-line").inner_text()
     page.wait_for_function(
         "[...document.querySelectorAll('#run option')].some(o => o.value.endsWith('-browser'))"

@@ -6,11 +6,20 @@ import argparse
 import ipaddress
 import os
 import re
+from contextlib import contextmanager
 
 from fashion_mlp.errors import ConfigError
 
 MIN_TOKEN_LENGTH = 16  # about 96 bits when random: not worth guessing over HTTP
 TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/=-]+")  # safe in a header, a URL and a cookie
+SERVE_EXTRA = {
+    "uvicorn",
+    "fastapi",
+    "starlette",
+    "multipart",
+    "python_multipart",
+    "fastapi_offline",
+}
 
 
 def is_loopback(host: str) -> bool:
@@ -42,14 +51,29 @@ def worker_count(requested: int) -> int:
     return requested if requested > 0 else os.cpu_count() or 1
 
 
+@contextmanager
+def serve_extra_required():
+    """Turn a missing module of the `serve` extra into an error naming its `pip install`."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in SERVE_EXTRA:
+            raise
+        raise ConfigError(
+            f"fashion-mlp serve needs the serve extra ({error.name} is not installed): "
+            'pip install "fashion-mlp[serve]"'
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     check_token(args.host, args.token)
     if args.runtime == "onnx":  # before serving: not at the first request
         from fashion_mlp.export import require_onnx
 
         require_onnx("--runtime onnx")
-    from fashion_mlp.serve import ServeSettings
-    from fashion_mlp.serve.server import run_server
+    with serve_extra_required():
+        from fashion_mlp.serve import ServeSettings
+        from fashion_mlp.serve.server import run_server
 
     settings = ServeSettings(
         runs_dir=args.runs_dir,
