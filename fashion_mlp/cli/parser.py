@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from fashion_mlp import __version__, member_settings
+from fashion_mlp.cli.explain_options import add_explain_arguments
 from fashion_mlp.cli.options import (
     add_data_arguments,
     add_experiment_arguments,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_train_command,
         add_evaluate_command,
         add_predict_command,
+        add_explain_command,
         add_runs_command,
         add_report_command,
         add_compare_command,
@@ -199,6 +201,20 @@ def add_predict_command(commands) -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="write inputs beside their probabilities (default: none)",
     )
+    return parser
+
+
+def add_explain_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "explain",
+        help="why a run's model answers: activations, attributions, weights, the test-set map",
+        description="For test images (--test-index) or image files: the class probabilities, "
+        "every hidden layer's values and each pixel's attribution (integrated gradients of the "
+        "explained class's log-probability from a baseline image). --map computes (or reuses) "
+        "the map of the test set and places the inputs on it; --figures draws the first-layer "
+        "weights and the attributions.",
+    )
+    add_explain_arguments(parser)
     return parser
 
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fashion_mlp.inspection.defaults import BASELINE, MAX_STEPS, STEPS
 from fashion_mlp.inspection.network import InspectionError, Network, in_buckets
 
-STEPS = 512  # trapezoid intervals: ReLU kinks need many for completeness within 1 % everywhere
-MAX_STEPS = 1024  # the path's images are a batch of steps x images: keep it in memory
 BUCKETS = (1, 8, 32)  # images per compiled call, each x (steps + 1) path points: 3 compilations
 PREDICTED = -1  # a class of -1 explains the class the model predicts
 
@@ -47,7 +46,7 @@ class Attributions:
 
 
 def integrated_gradients(
-    network: Network, images, classes=None, *, baseline=0.0, steps: int = STEPS
+    network: Network, images, classes=None, *, baseline=BASELINE, steps: int = STEPS
 ) -> Attributions:
     """Integrated Gradients of the explained class (default: the predicted one) per image.
 
@@ -67,7 +66,7 @@ def integrated_gradients(
     return attribute(network, images, classes, baseline, path)
 
 
-def gradient_x_input(network: Network, images, classes=None, *, baseline=0.0) -> Attributions:
+def gradient_x_input(network: Network, images, classes=None, *, baseline=BASELINE) -> Attributions:
     """The instant variant: gradient of F at the image times (image - baseline)."""
     one = np.ones(1, dtype=np.float32)
     return attribute(

@@ -1,10 +1,12 @@
 """The first Dense layer's weights of each unit as an image of the input, most important first.
 
-Folded (the default): the linear layers around that Dense are multiplied in, so each image is the
-effective weight of one raw pixel grey level (0-255) on the unit's pre-activation: the input's
-Rescaling and Normalization before it (a pixel that rarely varies gets a large weight, as it
-does inside the model), and a BatchNormalization right after it (its scale per unit). Unfolded:
-the Dense kernel's columns as stored, weights on the standardised pixels.
+As stored (the default): the Dense kernel's columns, weights on the standardised pixels, that
+is each raw pixel's weight times its spread in the training images: a unit's response to a
+typical change of each pixel, what its image shows best. Folded: the linear layers around the
+Dense multiplied in (the input's Rescaling and Normalization, a BatchNormalization right after
+it), so an image's dot product with raw pixels (0-255) plus the folded bias is exactly the
+unit's pre-activation; there, pixels that are almost always black in training (the borders)
+get weights many times the others, and dominate a picture while rarely mattering.
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ class FirstLayerWeights:
     layer: str  # the first Dense layer's name
     images: np.ndarray  # (units, *input_shape) float32: each pixel's weight on the unit
     bias: np.ndarray  # (units,) float32, folded like the images
-    folded: bool  # True: per raw grey level, through the normalisation (see the module)
+    folded: bool  # True: on raw grey levels, through the normalisation (see the module)
     order: np.ndarray  # unit numbers, most important first
     importance: np.ndarray  # (units,) the ranking's score of each unit
     ranking: str  # how `importance` is computed, in words
 
 
 def first_layer_weights(
-    network: Network, images: np.ndarray | None = None, *, folded: bool = True
+    network: Network, images: np.ndarray | None = None, *, folded: bool = False
 ) -> FirstLayerWeights:
     """The first Dense layer's weight images, ranked by how much each unit matters.
 

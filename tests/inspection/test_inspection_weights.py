@@ -24,7 +24,7 @@ def folded_response(weights, pixels: np.ndarray) -> np.ndarray:
 
 
 def test_folded_images_are_each_raw_pixels_weight_on_the_unit():
-    weights = first_layer_weights(network(NOTEBOOK, "functional"))
+    weights = first_layer_weights(network(NOTEBOOK, "functional"), folded=True)
     assert weights.images.shape == (64, 28, 28) and weights.folded
     model = trained(NOTEBOOK, "functional")
     dense = pre_activation(model, "dense_1", images())  # tanh(pre-activation)
@@ -32,14 +32,15 @@ def test_folded_images_are_each_raw_pixels_weight_on_the_unit():
 
 
 def test_batch_norm_is_folded_in_too():
-    weights = first_layer_weights(network(BATCH_NORM, "functional"))
+    weights = first_layer_weights(network(BATCH_NORM, "functional"), folded=True)
     model = trained(BATCH_NORM, "functional")
     normalised = pre_activation(model, "batch_norm_1", images())
     np.testing.assert_allclose(folded_response(weights, images()), normalised, atol=1e-3)
 
 
-def test_unfolded_images_are_the_kernel_as_stored():
-    weights = first_layer_weights(network(), folded=False)
+def test_by_default_images_are_the_kernel_as_stored():
+    weights = first_layer_weights(network())
+    assert not weights.folded
     kernel = trained().get_layer("dense_1").get_weights()[0]
     np.testing.assert_allclose(weights.images.reshape(64, -1), kernel.T, rtol=1e-6)
 
@@ -76,8 +77,8 @@ def test_a_layer_that_cannot_be_folded_is_named():
     model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
     network_ = Network(model, [str(i) for i in range(10)])
     with pytest.raises(InspectionError, match="layer 'unit_norm' \\(UnitNormalization\\)"):
-        first_layer_weights(network_)
-    assert first_layer_weights(network_, folded=False).images.shape == (4, 28, 28)
+        first_layer_weights(network_, folded=True)
+    assert first_layer_weights(network_).images.shape == (4, 28, 28)
 
 
 def test_flat_inputs_give_flat_images():
