@@ -10,7 +10,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from fashion_mlp import __version__
-from fashion_mlp.serve import routes_predict, routes_runs, routes_testset, routes_training
+from fashion_mlp.serve import (
+    routes_inside,
+    routes_predict,
+    routes_runs,
+    routes_testset,
+    routes_training,
+)
 from fashion_mlp.serve.context import Context
 from fashion_mlp.serve.errors import install_error_handlers
 from fashion_mlp.serve.jobs import Trainings
@@ -26,7 +32,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     ctx = Context(
         settings,
-        Warm(settings.predictor_cache_size, settings.test_set_cache_size),
+        Warm(settings.predictor_cache_size, settings.test_set_cache_size, settings.map_cache_size),
         Trainings(settings),
     )
 
@@ -38,12 +44,13 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="fashion-mlp",
         version=__version__,
-        description="Runs, predictions, the test set and trainings of fashion-mlp models.",
+        description="Runs, predictions, the test set, the inside of the models (activations, "
+        "attributions, weights, the map) and trainings of fashion-mlp models.",
         lifespan=lifespan,
     )
     app.state.context = ctx
     install_error_handlers(app)
-    for module in (routes_runs, routes_predict, routes_testset, routes_training):
+    for module in (routes_runs, routes_predict, routes_testset, routes_inside, routes_training):
         app.include_router(module.router)
 
     @app.get("/health", tags=["server"], summary="Liveness and what the server holds")
