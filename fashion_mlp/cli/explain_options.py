@@ -6,21 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fashion_mlp.cli.options import add_input_arguments
 from fashion_mlp.inspection.defaults import BASELINE, MAX_STEPS, METHODS, STEPS
 
 
 def add_explain_arguments(parser: argparse.ArgumentParser) -> None:
     """RUN, the inputs, what is explained and how, and what is written."""
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
-    parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
-    parser.add_argument(
-        "--test-index",
-        type=int,
-        nargs="+",
-        default=[],
-        metavar="N",
-        help="indices of test images to explain; negative ones count from the end (default: none)",
-    )
+    add_input_arguments(parser, "explain")
     parser.add_argument(
         "--class",
         dest="explained_class",

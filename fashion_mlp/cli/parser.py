@@ -16,6 +16,7 @@ from fashion_mlp.cli.explain_options import add_explain_arguments
 from fashion_mlp.cli.options import (
     add_data_arguments,
     add_experiment_arguments,
+    add_input_arguments,
     add_model_arguments,
     add_preset_arguments,
 )
@@ -177,16 +178,7 @@ def add_predict_command(commands) -> argparse.ArgumentParser:
         description="Classify test images (--test-index) or image files (any format Pillow "
         "reads, any size, colour or greyscale, light or dark background) with a run's model.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
-    parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
-    parser.add_argument(
-        "--test-index",
-        type=int,
-        nargs="+",
-        default=[],
-        metavar="N",
-        help="indices of test images to classify; negative ones count from the end (default: none)",
-    )
+    add_input_arguments(parser, "classify")
     parser.add_argument(
         "--top",
         type=int,
