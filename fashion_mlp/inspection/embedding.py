@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -32,6 +32,14 @@ TSNE = {  # openTSNE's settings: see the module's docstring
     "n_iter": 150,  # default 500: the neighbourhoods are kept; the map is less spread out
 }
 NEIGHBOURS = 10  # k of the map's k-NN accuracy and of placing a new image
+ARRAYS = {  # map.json's arrays and their types
+    "x": np.float32,
+    "y": np.float32,
+    "labels": np.int64,
+    "predicted": np.int64,
+    "confidence": np.float32,
+}
+DIGITS = {"x": 5, "y": 5, "confidence": 4}  # decimals kept in map.json: finer than any screen
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,7 @@ def run_map(run: RunDir, network: Network | None = None, *, recompute: bool = Fa
         return cached, True
     network = network or Network.load(run)
     data = load_run_data(run.read_config().data)
-    test_map = compute_map(network, data.x_test, data.y_test)
-    test_map = PointMap(**{**vars(test_map), "model_sha256": digest})
+    test_map = replace(compute_map(network, data.x_test, data.y_test), model_sha256=digest)
     with run.lock():
         write_text(run.path / MAP_FILE, map_json(test_map))
     return test_map, False
@@ -126,11 +133,6 @@ def run_map(run: RunDir, network: Network | None = None, *, recompute: bool = Fa
 def model_sha256(run: RunDir) -> str:
     with run.require(run.MODEL, "its trained model").open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-ARRAYS = {"x": np.float32, "y": np.float32, "labels": np.int64, "predicted": np.int64}
-ARRAYS["confidence"] = np.float32
-DIGITS = {"x": 5, "y": 5, "confidence": 4}  # decimals kept in map.json
 
 
 def map_json(test_map: PointMap) -> str:
