@@ -8,16 +8,24 @@ import json
 
 import numpy as np
 import pytest
-from serve_fixtures import make_run, png_bytes, serve_dataset
+from conftest import synthetic_dataset, write_idx_dataset
+from PIL import Image
 
 from fashion_mlp.cli import main
 from fashion_mlp.inspection.embedding import MAP_FILE
+from fashion_mlp.runs import RunDir
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
+    """A run trained by `fashion-mlp train` on a small synthetic set with Fashion's classes."""
     root = tmp_path_factory.mktemp("explain")
-    return make_run(root / "runs", serve_dataset(root / "data"), "explained", hidden=(16, 8))
+    data = write_idx_dataset(root / "data", synthetic_dataset())
+    (data / "class_names.txt").write_text("\n".join(synthetic_dataset().class_names) + "\n")
+    flags = ["--hidden", "16", "8", "--epochs", "2", "--runs-dir", str(root / "runs")]
+    assert main(["train", "--data", str(data), "--name", "explained", *flags]) == 0
+    (folder,) = (root / "runs").iterdir()
+    return RunDir(folder)
 
 
 def explain_json(capsys, *argv) -> list | dict:
@@ -56,7 +64,7 @@ def test_a_class_baseline_and_method_are_chosen_by_flags(run, capsys):
 
 def test_image_files_are_explained_and_a_bad_input_fails_alone(run, capsys, tmp_path):
     image = tmp_path / "band.png"
-    image.write_bytes(png_bytes(np.pad(np.full((3, 20), 200), ((10, 15), (4, 4)))))
+    Image.fromarray(np.pad(np.full((3, 20), 200, np.uint8), ((10, 15), (4, 4)))).save(image)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
     assert (

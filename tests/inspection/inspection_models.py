@@ -1,18 +1,22 @@
 """Small trained models for the inspection tests, each trained once per session on the
-synthetic data: the notebook's MLP in the three styles, a batch-norm ReLU MLP, an ensemble."""
+synthetic data: the notebook's MLP in the three styles, a batch-norm ReLU MLP, an ensemble;
+and a finished run folder on the same data written to disk."""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import keras
 import numpy as np
-from conftest import synthetic_dataset
+from conftest import synthetic_dataset, write_idx_dataset
 
-from fashion_mlp.config import MLPSpec
+from fashion_mlp.config import MLPSpec, build_config
 from fashion_mlp.ensembles import ensemble_model
+from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inspection.network import Network
 from fashion_mlp.models import build_model
+from fashion_mlp.runs import RunDir
 
 NOTEBOOK = MLPSpec(hidden=(64, 32), activation="tanh")
 BATCH_NORM = MLPSpec(hidden=(32, 16), activation="relu", batch_norm=True, dropout=0.1)
@@ -46,3 +50,18 @@ def ensemble_network() -> Network:
 
 def images(count: int = 8) -> np.ndarray:
     return data().x_test[:count]
+
+
+def finished_run(folder: Path, hidden=(16, 8)) -> RunDir:
+    """A run trained by `run_experiment` (2 epochs) on the synthetic data written as IDX files."""
+    data_folder = write_idx_dataset(folder / "data", data())
+    (data_folder / "class_names.txt").write_text("\n".join(data().class_names) + "\n")
+    config = build_config(
+        {
+            "name": "inspected",
+            "data": {"name": str(data_folder)},
+            "model": {"hidden": list(hidden)},
+            "training": {"epochs": 2, "batch_size": 32},
+        }
+    )
+    return RunDir(run_experiment(config, folder / "runs").run_dir)

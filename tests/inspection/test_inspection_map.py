@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from serve_fixtures import make_run, serve_dataset
+from inspection_models import finished_run
 
 from fashion_mlp.errors import RunError
 from fashion_mlp.inspection.embedding import MAP_FILE, Placer, knn_accuracy, run_map, unit_square
@@ -17,8 +17,7 @@ from fashion_mlp.subsets import load_run_data
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("map")
-    return make_run(root / "runs", serve_dataset(root / "data"), "mapped", hidden=(16, 8))
+    return finished_run(tmp_path_factory.mktemp("map"))
 
 
 @pytest.fixture(scope="module")

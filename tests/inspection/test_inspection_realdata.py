@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fashion_mlp.config import build_config, preset
+from fashion_mlp.config import build_config
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inspection.attributions import integrated_gradients
 from fashion_mlp.inspection.embedding import run_map
@@ -17,9 +17,7 @@ MAP_KNN_ACCURACY = 0.83  # the issue's goal for the 10,000 test images' map
 
 
 def trained_run(tmp_path_factory, epochs: int, model: dict | None = None):
-    config = build_config(
-        preset("notebook"), {"training": {"epochs": epochs}, "model": model or {}}
-    )
+    config = build_config({"training": {"epochs": epochs}, "model": model or {}})  # notebook
     return run_experiment(config, tmp_path_factory.mktemp("runs"))
 
 
