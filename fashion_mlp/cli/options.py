@@ -86,6 +86,20 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_input_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """RUN, then the inputs a command `verb`s: image files and --test-index N ..."""
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
+    parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
+    parser.add_argument(
+        "--test-index",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help=f"indices of test images to {verb}; negative ones count from the end (default: none)",
+    )
+
+
 def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
     """--preset and --config: where a config starts."""
     parser.add_argument(

@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 
 from fashion_mlp import __version__, member_settings
+from fashion_mlp.cli.explain_options import add_explain_arguments
 from fashion_mlp.cli.options import (
     add_data_arguments,
     add_experiment_arguments,
+    add_input_arguments,
     add_model_arguments,
     add_preset_arguments,
 )
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_evaluate_command,
         add_predict_command,
         add_calibrate_command,
+        add_explain_command,
         add_runs_command,
         add_report_command,
         add_compare_command,
@@ -192,16 +195,7 @@ def add_predict_command(commands) -> argparse.ArgumentParser:
         description="Classify test images (--test-index) or image files (any format Pillow "
         "reads, any size, colour or greyscale, light or dark background) with a run's model.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
-    parser.add_argument("files", type=Path, nargs="*", metavar="IMAGE", help="image files")
-    parser.add_argument(
-        "--test-index",
-        type=int,
-        nargs="+",
-        default=[],
-        metavar="N",
-        help="indices of test images to classify; negative ones count from the end (default: none)",
-    )
+    add_input_arguments(parser, "classify")
     parser.add_argument(
         "--top",
         type=int,
@@ -247,6 +241,20 @@ def add_calibrate_command(commands) -> argparse.ArgumentParser:
         "(default: 0 = the run's validation split)",
     )
     add_json_argument(parser)
+    return parser
+
+
+def add_explain_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "explain",
+        help="why a run's model answers: activations, attributions, weights, the test-set map",
+        description="For test images (--test-index) or image files: the class probabilities, "
+        "every hidden layer's values and each pixel's attribution (integrated gradients of the "
+        "explained class's log-probability from a baseline image). --map computes (or reuses) "
+        "the map of the test set and places the inputs on it; --figures draws the first-layer "
+        "weights and the attributions.",
+    )
+    add_explain_arguments(parser)
     return parser
 
 

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from fashion_mlp.augmentation import RandomShiftFlip
+from fashion_mlp.chains import layer_chain
 
 Forward = Callable[[np.ndarray], np.ndarray]
 
@@ -76,28 +77,6 @@ def numpy_forward(model: keras.Model) -> Forward | None:
         return outputs
 
     return forward
-
-
-def layer_chain(model: keras.Model) -> list[keras.Layer] | None:
-    """The model's layers when each feeds only the next (Sequential or a linear functional).
-
-    A Sequential model is a chain by definition: its `call` applies `model.layers` in order.
-    Its layers' own `input`/`output` cannot tell: a Sequential rebuilds its graph each time a
-    layer is added (as loading model.keras does), so `layer.input` is a first, discarded call's
-    tensor, not the final graph's. A functional model is checked through those tensors.
-    """
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if isinstance(model, keras.Sequential):
-        return layers or None
-    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
-    if not layers or not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
-        return None
-    try:
-        tensors = [layer.input for layer in layers] + [outputs[0]]
-        produced = [inputs[0]] + [layer.output for layer in layers]
-    except (AttributeError, ValueError):  # a layer used more than once has no single input
-        return None
-    return layers if all(a is b for a, b in zip(tensors, produced, strict=True)) else None
 
 
 def softmax(values: np.ndarray) -> np.ndarray:

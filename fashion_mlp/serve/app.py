@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from fashion_mlp import __version__
 from fashion_mlp.serve import (
+    routes_inside,
     routes_manage,
     routes_predict,
     routes_runs,
@@ -34,7 +35,12 @@ def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI
     settings = settings or ServeSettings()
     ctx = Context(
         settings,
-        Warm(settings.predictor_cache_size, settings.test_set_cache_size, settings.runtime),
+        Warm(
+            settings.predictor_cache_size,
+            settings.test_set_cache_size,
+            settings.map_cache_size,
+            settings.runtime,
+        ),
         trainings or Trainings(settings),
     )
 
@@ -46,7 +52,8 @@ def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI
     app = FastAPI(
         title="fashion-mlp",
         version=__version__,
-        description="Runs, predictions, the test set and trainings of fashion-mlp models.",
+        description="Runs, predictions, the test set, the inside of the models (activations, "
+        "attributions, weights, the map) and trainings of fashion-mlp models.",
         lifespan=lifespan,
         docs_url=None,  # install_docs serves them without a CDN
         redoc_url=None,
@@ -54,7 +61,8 @@ def create_app(settings: ServeSettings | None = None, trainings=None) -> FastAPI
     app.state.context = ctx
     install_error_handlers(app)
     install_docs(app)
-    for module in (routes_runs, routes_manage, routes_predict, routes_testset, routes_training):
+    routers = (routes_runs, routes_manage, routes_predict, routes_testset, routes_inside)
+    for module in (*routers, routes_training):
         app.include_router(module.router)
 
     @app.get("/health", tags=["server"], summary="Liveness and what the server holds")

@@ -100,6 +100,14 @@ async def prepared_image(content: bytes, name: str) -> np.ndarray:
     return await run_in_threadpool(load_image_bytes, content, name)
 
 
+async def uploaded_image(upload: UploadFile, name: str, ctx: Context) -> np.ndarray:
+    """An uploaded file as the model's input; 413 past the upload limit, ImageError if bad."""
+    content = await upload.read(ctx.settings.max_upload_bytes + 1)
+    if len(content) > ctx.settings.max_upload_bytes:
+        raise too_large(f"{name} is larger than {ctx.settings.max_upload_bytes:,} bytes; resize it")
+    return await prepared_image(content, name)
+
+
 @router.post("/runs/{run_id}/predict", summary="Classify uploaded image files")
 async def predict_files(
     run_id: str,
@@ -119,13 +127,8 @@ async def predict_files(
     prepared: list[tuple[str, np.ndarray | None, str | None]] = []
     for index, upload in enumerate(files):
         name = upload.filename or f"file {index + 1}"
-        content = await upload.read(ctx.settings.max_upload_bytes + 1)
-        if len(content) > ctx.settings.max_upload_bytes:
-            raise too_large(
-                f"{name} is larger than {ctx.settings.max_upload_bytes:,} bytes; resize it"
-            )
         try:
-            prepared.append((name, await prepared_image(content, name), None))
+            prepared.append((name, await uploaded_image(upload, name, ctx), None))
         except ImageError as error:
             if len(files) == 1:
                 raise

@@ -32,6 +32,8 @@ class ServeSettings:
     predictor_cache_size: int = 4  # warm models kept (each ~1 MB for the notebook's MLP)
     test_set_cache_size: int = 2  # runs' test sets with predictions kept (~9 MB each)
     max_listed_images: int = 200  # images in one test-set listing (a page of thumbnails)
+    max_explained_images: int = 16  # attributions cost (steps + 1) passes each: a gallery, no more
+    map_cache_size: int = 2  # runs' test-set maps kept warm, with their neighbour index (~2 MB)
     max_queued_trainings: int = 8  # waiting trainings; more is refused (429), not queued
     concurrent_trainings: int = 1  # trainings at a time: the CPU is shared with predictions
     # Trainings over HTTP larger than these are refused before they start: the `best` preset has

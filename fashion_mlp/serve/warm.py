@@ -1,4 +1,5 @@
-"""What the server keeps warm: each run's Predictor, and its test set with predictions.
+"""What the server keeps warm: each run's Predictor, its test set with predictions, the model
+opened up for inspection (a Network over the Predictor's own Keras model) and its test set's map.
 
 Both are bounded LRU caches keyed by the run folder and its model and calibration files'
 mtimes, so a run trained or calibrated again under the same name is reloaded. Loading happens
@@ -17,6 +18,8 @@ import numpy as np
 
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.inspection.embedding import Placer, PointMap, run_map
+from fashion_mlp.inspection.network import Network
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 
@@ -87,13 +90,23 @@ class TestSet:
         return np.asarray(self.data.y_test).astype(np.int64)
 
 
-class Warm:
-    """The server's warm Predictors and test sets."""
+@dataclass(frozen=True)
+class TestMap:
+    """A run's map of its test set, and what places new images on it."""
 
-    def __init__(self, predictors: int, test_sets: int, runtime: str = "auto"):
+    points: PointMap
+    placer: Placer
+
+
+class Warm:
+    """The server's warm Predictors, test sets, inspected Networks and maps."""
+
+    def __init__(self, predictors: int, test_sets: int, maps: int, runtime: str = "auto"):
         self.runtime = runtime  # Predictor's runtime: "auto" or "onnx"
         self.predictors: LRUCache[Predictor] = LRUCache(predictors)
         self.test_sets: LRUCache[TestSet] = LRUCache(test_sets)
+        self.networks: LRUCache[Network] = LRUCache(predictors)
+        self.maps: LRUCache[TestMap] = LRUCache(maps)
 
     def predictor(self, run: RunDir) -> Predictor:
         return self.predictors.get(model_key(run), lambda: Predictor.load(run, self.runtime))
@@ -109,3 +122,22 @@ class Warm:
             return TestSet(data, predictor.predict_proba(data.x_test))
 
         return self.test_sets.get(model_key(run), load)
+
+    def network(self, run: RunDir) -> Network:
+        """The run's model opened for inspection (its jitted functions are kept with it)."""
+
+        def load() -> Network:
+            predictor = self.predictor(run)
+            return Network(predictor.model, predictor.class_names)
+
+        return self.networks.get(model_key(run), load)
+
+    def test_map(self, run: RunDir) -> TestMap:
+        """The run's map: read from RUN/map.json, or computed and written there first."""
+
+        def load() -> TestMap:
+            network = self.network(run)
+            points = run_map(run, network)[0]
+            return TestMap(points, Placer(network, points, self.test_set(run).data.x_test))
+
+        return self.maps.get(model_key(run), load)
