@@ -25,6 +25,7 @@ from fashion_mlp.experiment import RunResult, calibration_entry, environment, mo
 from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.inside_run import write_inside_figures
 from fashion_mlp.metrics import classification_metrics
 from fashion_mlp.models import (
     count_trainable_parameters,
@@ -89,13 +90,13 @@ def build_ensemble(
     """
     runs = [RunDir(path) for path in run_dirs]
     configs = check_members(runs)
-    model, metrics, calibrate_in = evaluate_ensemble(runs, configs, mirror)
+    model, metrics, finish_in = evaluate_ensemble(runs, configs, mirror)
     name = name or f"ensemble-{len(runs)}"
     with RunDir.creating(runs_dir, name) as run:
         run.write_ensemble([str(member.path.resolve()) for member in runs], mirror)
         run.write_config(dataclasses.replace(configs[0], name=name))
         run.mark_unfinished()
-    return write_ensemble_run(run, model, metrics, calibrate_in)
+    return write_ensemble_run(run, model, metrics, finish_in)
 
 
 def resume_ensemble(run_dir: str | os.PathLike) -> RunResult:
@@ -109,15 +110,15 @@ def resume_ensemble(run_dir: str | os.PathLike) -> RunResult:
     return write_ensemble_run(run, *evaluate_ensemble(runs, check_members(runs), mirror))
 
 
-def write_ensemble_run(run: RunDir, model: keras.Model, metrics: dict, calibrate_in) -> RunResult:
-    """Write the ensemble's summary, model, calibration, metrics and report, then mark the run
-    finished."""
+def write_ensemble_run(run: RunDir, model: keras.Model, metrics: dict, finish_in) -> RunResult:
+    """Write the ensemble's summary, model, inside figures, calibration, metrics and report, then
+    mark the run finished."""
     with resume_hint(f"fashion-mlp train --resume {run.path}"), run.lock():
         run.remove_leftovers()
         run.write_summary(model_summary(model))
         run.save_model(model)
         run.write_history({})
-        run.write_metrics(metrics | {"calibration": calibrate_in(run)})
+        run.write_metrics(metrics | {"calibration": finish_in(run)})
         write_run_page(run)
         run.mark_finished()
     return RunResult(run.path, metrics, {})
@@ -154,7 +155,8 @@ def check_members(runs: list[RunDir]) -> list:
 
 def evaluate_ensemble(runs: list[RunDir], configs: list, mirror: bool) -> tuple:
     """The ensemble model of the runs, its metrics (members' scores included) and a function
-    that calibrates it in a run folder, returning metrics.json's calibration entry."""
+    that draws its inside figures and calibrates it in a run folder, returning metrics.json's
+    calibration entry."""
     started = time.perf_counter()
     class_names = runs[0].class_names()
     members = [load_saved_model(run.model_path) for run in runs]
@@ -193,10 +195,11 @@ def evaluate_ensemble(runs: list[RunDir], configs: list, mirror: bool) -> tuple:
         "seed": None,
     }
 
-    def calibrate_in(run: RunDir) -> dict:  # on the members' validation split
+    def finish_in(run: RunDir) -> dict:  # calibrated on the members' validation split
+        write_inside_figures(run, model, data, test_probabilities)  # what applies: attributions
         return calibration_entry(run, predictor, data, configs[0], test_probabilities)
 
-    return model, metrics, calibrate_in
+    return model, metrics, finish_in
 
 
 def _member_row(run: RunDir, predictor: Predictor, data, x_val, y_val) -> dict:

@@ -26,6 +26,7 @@ from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.mirror import mirror_check
 from fashion_mlp.inference.predictor import Predictor
+from fashion_mlp.inside_run import write_inside_figures
 from fashion_mlp.inspection.calibration import (
     calibration_record,
     held_out,
@@ -217,6 +218,7 @@ def write_results(
     run.write_metrics(metrics)
     if figures:
         write_run_figures(run.path, data, history, metrics, probabilities)
+        write_inside_figures(run, model, data, probabilities)
     write_run_page(run)
     return metrics
 
@@ -397,6 +399,7 @@ def draw_figures(run_dir: str | os.PathLike) -> list[Path]:
     history, metrics = run.read_history(), run.read_metrics()
     with run.lock():
         paths = write_run_figures(run.path, data, history, metrics, probabilities)
+        paths += write_inside_figures(run, predictor.model, data, probabilities, compute_map=True)
         write_run_page(run)
     return paths
 

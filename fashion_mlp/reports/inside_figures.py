@@ -1,11 +1,12 @@
 """Figures of a network's inside, from plain arrays: first-layer weight images and attribution
-heat maps over their images, both in diverging colours centred on 0 (red +, blue -)."""
+heat maps over their images (diverging colours centred on 0: red +, blue -), the test set's map."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -16,6 +17,7 @@ WEIGHT_COLUMNS = 8
 WEIGHTS_SHOWN = 64  # a readable grid; wide layers show their most important units
 CLIP_PERCENTILE = 99  # colour limit per image: a few extreme pixels do not wash out the rest
 OVERLAY_ALPHA = 0.75  # the heat map over the image, the image still visible beneath
+MAP_DOT = 2  # points^2: 10,000 dots that overlap little
 
 
 def symmetric_limit(values: np.ndarray) -> float:
@@ -59,4 +61,21 @@ def attributions_figure(
         fig.colorbar(shown, ax=bottom, shrink=0.7)
         for ax in (top, bottom):
             ax.set_axis_off()
+    return fig
+
+
+def map_figure(
+    points: np.ndarray, labels: np.ndarray, class_names: Sequence[str], title: str
+) -> Figure:
+    """The map of the test set: one dot per image at its 2-D point, coloured by its true class."""
+    fig = new_figure(7.5, 6.2)
+    ax = fig.add_subplot()
+    colours = matplotlib.colormaps["tab10"]
+    for label, name in enumerate(class_names):
+        chosen = labels == label
+        ax.scatter(*points[chosen].T, s=MAP_DOT, color=colours(label % 10), label=name, lw=0)
+    ax.set_title(title, fontsize=9)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8, markerscale=4, frameon=False)
     return fig

@@ -1,6 +1,6 @@
-"""A run's self-contained `report.html`: headline, test metrics, figures, calibration,
-history, config, model summary, data provenance and environment, all from the files already in
-the run."""
+"""A run's self-contained `report.html`: headline, test metrics, figures, calibration, inside
+the network, history, config, model summary, data provenance and environment, all from the
+files already in the run."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from fashion_mlp.reports.html import (
     html_table,
     note,
 )
+from fashion_mlp.reports.inside_section import CAPTIONS as INSIDE_CAPTIONS
+from fashion_mlp.reports.inside_section import inside_section
 from fashion_mlp.runs import RunDir
 
 FIGURE_CAPTIONS = {  # known figures first, in reading order; any other *.png follows by name
@@ -99,7 +101,7 @@ def _confusion_table(metrics: Mapping) -> str:
 
 
 def _figures_section(run: RunDir) -> str:
-    found = run.figure_paths()
+    found = {name: path for name, path in run.figure_paths().items() if name not in INSIDE_CAPTIONS}
     if not found:
         return "<h2>Figures</h2>" + note("no figures (*.png) in the run directory: skipped.")
     known = [name for name in FIGURE_CAPTIONS if name in found]
@@ -243,6 +245,7 @@ def report_html(run: RunDir) -> str:
             _metrics_section(metrics),
             _figures_section(run),
             calibration_section(run, metrics),
+            inside_section(run, metrics),
             _history_section(run, metrics),
             _config_section(run, config),
             _summary_section(run),
