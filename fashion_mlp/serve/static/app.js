@@ -3,11 +3,13 @@
 
 import { $, api, notice, runUrl, state } from "./dom.js";
 import { redraw, setupCanvas, setupPhotos } from "./predict.js";
+import { loadInside, setupInside } from "./inside.js";
+import { setupMap } from "./map.js";
 import { compareRuns, describeRun, loadRunChoices, loadRuns } from "./runs.js";
 import { loadTestSet, setupGallery } from "./testset.js";
 import { loadJobs, loadPresets, setupTraining } from "./train.js";
 
-const VIEWS = ["predict", "test", "runs", "train"];
+const VIEWS = ["predict", "inside", "test", "runs", "train"];
 
 function show(view) {
   for (const button of document.querySelectorAll("#tabs button"))
@@ -15,6 +17,7 @@ function show(view) {
   for (const section of document.querySelectorAll(".view"))
     section.hidden = section.id !== `view-${view}`;
   history.replaceState(null, "", `#${view}`);
+  if (view === "inside") loadInside();
   if (view === "test") loadTestSet();
   if (view === "runs") loadRuns().catch((error) => notice(error.message));
   if (view === "train") loadJobs().catch((error) => notice(error.message));
@@ -30,6 +33,7 @@ async function choose(run) {
   describeRun();
   await loadClasses();
   if (!$("#view-test").hidden) loadTestSet();
+  if (!$("#view-inside").hidden) loadInside();
   redraw();
 }
 
@@ -48,6 +52,8 @@ async function start() {
   $("#compare-button").addEventListener("click", () => compareRuns().catch((error) => notice(error.message)));
   setupTraining(loadRunChoices);
   setupCanvas();
+  setupInside();
+  setupMap();
   setupPhotos(show);
   setupGallery();
   try {

@@ -58,3 +58,33 @@ export function lineChart(svg, series, title, { epochs = 0, format = "plain" } =
         `── ${line.name}`);
   });
 }
+
+// A reliability diagram: per confidence bin, the accuracy of the model's own probabilities and
+// of the calibrated ones (a calibrated model's bars reach the diagonal).
+export function reliabilityChart(svg, raw, calibrated) {
+  const width = 480, height = 270, left = 44, right = 12, top = 40, bottom = 34;
+  const x = (v) => left + v * (width - left - right), y = (v) => top + (1 - v) * (height - top - bottom);
+  const add = (tag, attributes, text) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+    if (text != null) node.textContent = text;
+    svg.append(node);
+  };
+  svg.replaceChildren();
+  for (const value of [0, 0.25, 0.5, 0.75, 1]) {
+    add("line", { x1: left, x2: width - right, y1: y(value), y2: y(value), class: "grid" });
+    add("text", { x: left - 6, y: y(value) + 4, "text-anchor": "end" }, value);
+    add("text", { x: x(value), y: height - bottom + 16, "text-anchor": "middle" }, value);
+  }
+  const bins = raw.counts.length, step = 1 / bins;
+  [[raw, "#fc8d62", "own"], [calibrated, "#3b5bdb", "calibrated"]].forEach(([found, color, name], series) => {
+    found.counts.forEach((count, bin) => count && add("rect", {
+      x: x(bin * step) + 1 + series * (x(step) - left - 2) / 2, width: (x(step) - left - 2) / 2,
+      y: y(found.accuracy[bin]), height: y(0) - y(found.accuracy[bin]), fill: color }));
+    add("text", { x: width - right, y: 14 + 14 * series, "text-anchor": "end", style: `fill:${color}` },
+        `■ ${name} probabilities`);
+  });
+  add("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), stroke: "#888", "stroke-dasharray": "5 4" });
+  add("text", { x: left, y: 14, class: "title" }, "accuracy by confidence");
+  add("text", { x: width - right, y: height - 2, "text-anchor": "end" }, "confidence");
+}

@@ -2,8 +2,9 @@
 // photos dropped, pasted or picked, each classified on its own.
 
 import { $, api, bars, el, paintPixels, pct, runUrl, state } from "./dom.js";
+import { setupPad } from "./pad.js";
 
-const drawing = { active: false, dirty: false, busy: false, inked: false, last: null };
+const drawing = { dirty: false, busy: false, inked: false };
 
 function predictBlobs(blobs) {
   const form = new FormData();
@@ -12,11 +13,12 @@ function predictBlobs(blobs) {
 }
 
 export function setupCanvas() {
-  const canvas = $("#canvas");
-  const context = canvas.getContext("2d");
+  const clearPad = setupPad($("#canvas"), $("#brush"), () => {
+    Object.assign(drawing, { dirty: true, inked: true });
+    sendDrawing();
+  });
   const clear = () => {
-    context.fillStyle = "#000";
-    context.fillRect(0, 0, canvas.width, canvas.height);
+    clearPad();
     Object.assign(drawing, { dirty: false, inked: false });
     $("#draw-top").textContent = "draw something";
     $("#draw-top").classList.add("muted");
@@ -24,31 +26,6 @@ export function setupCanvas() {
     paintPixels($("#seen"), Array(28).fill(Array(28).fill(0)));
   };
   clear();
-  const point = (event) => {
-    const box = canvas.getBoundingClientRect();
-    return [(event.clientX - box.left) * canvas.width / box.width,
-            (event.clientY - box.top) * canvas.height / box.height];
-  };
-  const ink = (to) => {  // a dot where the pointer went down, a line as it moves
-    context.fillStyle = context.strokeStyle = "#fff";
-    context.lineCap = context.lineJoin = "round";
-    context.lineWidth = Number($("#brush").value);
-    context.beginPath();
-    if (to) { context.moveTo(...drawing.last); context.lineTo(...to); context.stroke(); drawing.last = to; }
-    else { context.arc(...drawing.last, context.lineWidth / 2, 0, 2 * Math.PI); context.fill(); }
-    Object.assign(drawing, { dirty: true, inked: true });
-    sendDrawing();
-  };
-  canvas.addEventListener("pointerdown", (event) => {
-    canvas.setPointerCapture(event.pointerId);
-    drawing.active = true;
-    drawing.last = point(event);
-    ink(null);
-  });
-  canvas.addEventListener("pointermove", (event) => { if (drawing.active) ink(point(event)); });
-  const end = () => { drawing.active = false; };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
   $("#clear").addEventListener("click", clear);
 }
 

@@ -1,6 +1,7 @@
 // The Test set view: the confusion matrix (click a cell for its images), per-class scores, and
 // a paged gallery of test images; a tile opens the image large with its probabilities.
 
+import { reliabilityChart } from "./charts.js";
 import { $, api, bars, el, pct, runUrl, state } from "./dom.js";
 
 const PAGE = 48;  // tiles a page
@@ -23,7 +24,22 @@ export async function loadTestSet() {
     `loss ${summary.test_loss.toFixed(3)}`;
   renderConfusion(summary);
   renderScores(summary);
+  loadCalibration(run);
   showGallery("mistakes=true", "Most confident mistakes");
+}
+
+// The reliability diagram of the run's test set, and what calibration changed.
+async function loadCalibration(run) {
+  const record = await api(runUrl("/calibration")).catch((error) => ({ how: error.message }));
+  if (run !== state.run) return;
+  const bins = record.reliability_test;
+  $("#reliability").hidden = !bins;
+  if (!bins) { $("#calibration-summary").textContent = `Not calibrated: ${record.how || "no calibration.json"}`; return; }
+  reliabilityChart($("#reliability"), bins.raw, bins.calibrated);
+  const test = record.scores.test;
+  $("#calibration-summary").textContent = `Temperature ${record.temperature.toFixed(3)} fitted on ` +
+    `${record.fitted_on.images.toLocaleString()} ${record.fitted_on.split} images: test ECE ` +
+    `${pct(test.raw.ece)} → ${pct(test.calibrated.ece)}, NLL ${test.raw.nll.toFixed(3)} → ${test.calibrated.nll.toFixed(3)}.`;
 }
 
 function cellStyle(count, share, diagonal) {
@@ -95,7 +111,7 @@ function renderPager(total, offset) {
   $("#gallery-next").disabled = last >= total;
 }
 
-async function openImage(index, names) {
+export async function openImage(index, names) {
   const image = await api(runUrl(`/test/images/${index}`));
   $("#image-title").textContent = `Test image #${index}: is ${names[image.label]}, ` +
     `predicted ${names[image.predicted]} ${pct(image.confidence)}`;
