@@ -1,0 +1,87 @@
+"""The Inside view in headless Chromium: drawing lights up the hidden units and covers the
+strokes with attributions, a first-layer unit shows its weights, the map's dots show their
+image, and the view fits phones and laptops (screenshots saved as the layout tests do)."""
+
+from __future__ import annotations
+
+import json
+
+import page_browser
+import pytest
+from page_browser import WIDTHS, overflow, page_at, screenshot
+
+browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("inside")]
+CELL_COLOURS = "[...document.querySelectorAll('#inside-layers .unit')].map(c => c.style.background)"
+HEAT_INK = """(() => {
+  const heat = document.querySelector('#inside-heat').getContext('2d');
+  const data = heat.getImageData(0, 0, 28, 28).data;
+  return data.filter((value, index) => index % 4 === 3 && value > 0).length;
+})()"""
+
+
+def open_inside(page) -> None:
+    page.click("#tabs button[data-view=inside]")
+    page.wait_for_selector("#map-legend span")
+
+
+def stroke(page, start: tuple[float, float], end: tuple[float, float], steps: int = 15) -> None:
+    box = page.locator("#inside-canvas").bounding_box()
+    at = lambda fx, fy: (box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)  # noqa: E731
+    page.mouse.move(*at(*start))
+    page.mouse.down()
+    for step in range(1, steps + 1):
+        fraction = step / steps
+        page.mouse.move(*at(*(a + (b - a) * fraction for a, b in zip(start, end, strict=True))))
+    page.mouse.up()
+
+
+def test_drawing_lights_up_units_and_covers_the_strokes(browser, url):
+    with page_at(browser, url) as page:
+        open_inside(page)
+        assert page.evaluate(HEAT_INK) == 0
+        stroke(page, (0.2, 0.2), (0.8, 0.3))
+        page.wait_for_selector("#inside-layers .unit")
+        page.wait_for_function(f"{HEAT_INK} > 0")
+        before = page.evaluate(CELL_COLOURS)
+        stroke(page, (0.5, 0.1), (0.5, 0.9))
+        page.wait_for_function(
+            f"JSON.stringify({CELL_COLOURS}) !== {json.dumps(json.dumps(before))}"
+        )
+        assert page.locator("#inside-verdict").text_content() != "draw something"
+
+
+def test_hovering_a_first_layer_unit_shows_its_weights(browser, url):
+    with page_at(browser, url) as page:
+        open_inside(page)
+        stroke(page, (0.3, 0.2), (0.6, 0.8))
+        page.locator("#inside-layers .unit.first").nth(2).hover()
+        page.wait_for_selector("#unit-info canvas.weight")
+        assert "unit 2" in page.locator("#unit-info").text_content()
+        assert "your drawing" in page.locator("#unit-info").text_content()
+
+
+def test_hovering_a_dot_on_the_map_shows_its_image(browser, url):
+    with page_at(browser, url) as page:
+        open_inside(page)
+        x, y = page.evaluate("""async () => {
+          const run = document.querySelector('#run').value;
+          const map = await (await fetch(`/api/runs/${encodeURIComponent(run)}/inside/map`)).json();
+          const box = document.querySelector('#map').getBoundingClientRect();
+          const at = (value) => value / map.scale * box.width;
+          return [box.left + at(map.x[0]), box.top + at(map.y[0])];
+        }""")
+        page.mouse.move(x, y)
+        page.wait_for_selector("#map-tip img")
+        assert "predicted" in page.locator("#map-tip").text_content()
+
+
+@pytest.mark.parametrize("width", ["390", "1366"])
+def test_the_inside_view_fits_the_window(browser, url, width):
+    assert width in WIDTHS
+    with page_at(browser, url, width) as page:
+        open_inside(page)
+        stroke(page, (0.3, 0.2), (0.6, 0.8))
+        page.wait_for_selector("#inside-layers .unit")
+        screenshot(page, f"inside-{width}")
+        assert overflow(page) <= 0, f"the Inside view is wider than {width} px"
