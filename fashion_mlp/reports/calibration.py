@@ -77,7 +77,7 @@ def draw_counts(ax, bins: Reliability) -> None:
 def calibration_section(run: RunDir, metrics: Mapping) -> str:
     """<h2>Calibration</h2>: the temperature, its scores and the reliability diagram, or why
     the run has none and how to calibrate it."""
-    heading = '<h2 id="calibration">Calibration</h2>'
+    heading = "<h2>Calibration</h2>"
     try:
         record = run.read_calibration()
     except RunError as error:

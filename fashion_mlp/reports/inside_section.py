@@ -32,8 +32,8 @@ def inside_section(run: RunDir, metrics: Mapping) -> str:
     found = run.figure_paths()
     parts = [
         "<h2>Inside the network</h2>",
-        '<p>Calibration\'s reliability diagram (<a href="#calibration">above</a>) shows how far '
-        "the probabilities can be trusted; these figures show what the network computes.</p>",
+        "<p>The reliability diagram under Calibration, above, shows how far the probabilities "
+        "can be trusted; these figures show what the network computes.</p>",
     ]
     if isinstance(metrics.get("ensemble"), Mapping):
         parts.append(note(ENSEMBLE_NOTE))
