@@ -105,6 +105,7 @@ def small_data():
     return synthetic_dataset(320, 64)
 
 
+@pytest.mark.slow  # two trainings per engine
 @pytest.mark.parametrize("engine", ["compiled", "keras"])
 def test_same_seed_same_augmented_training(small_data, engine):
     first, _, _ = trained(small_data, engine)

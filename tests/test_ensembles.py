@@ -17,6 +17,7 @@ from fashion_mlp.models import load_saved_model
 from fashion_mlp.runs import RunDir
 
 
+@pytest.mark.slow  # trains its members
 def test_an_ensemble_run_works_as_any_run(tmp_path, capsys):
     data_folder = write_idx_dataset(tmp_path / "data", synthetic_dataset(300, 100, seed=2))
     sweep = ["sweep", "--preset", "smoke", "--data", str(data_folder), "--train-limit", "0"]

@@ -87,6 +87,7 @@ def test_config_toml_reruns_the_same_experiment(finished_run, tmp_path):
     assert second.history["loss"] == first.history["loss"]
 
 
+@pytest.mark.slow  # two trainings per engine
 @pytest.mark.parametrize("engine", ["keras", "compiled"])
 def test_same_seed_same_results(idx_data, tmp_path, engine):
     config = smoke_config(idx_data, engine=engine)

@@ -54,6 +54,7 @@ def test_the_declaration_is_described_in_words():
     assert text.startswith("seed")
 
 
+@pytest.mark.slow  # compiles a population and two twins
 def test_a_setting_added_to_the_declaration_is_followed_everywhere(monkeypatch):
     configs, models = adam_configs(), [adam_model(beta) for beta in BETAS]
     assert population_key(configs[0]) != population_key(configs[1])

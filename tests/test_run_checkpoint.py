@@ -13,6 +13,8 @@ from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 
+pytestmark = pytest.mark.slow  # a training resumed after a kill at every rename
+
 
 @pytest.fixture
 def compilation_cache(tmp_path):

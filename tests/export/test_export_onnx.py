@@ -60,6 +60,7 @@ MODELS = {
 }
 
 
+@pytest.mark.slow  # a jax2onnx conversion per model
 @pytest.mark.parametrize("kind", MODELS)
 def test_onnxruntime_matches_keras_with_the_same_accuracy(kind, tmp_path):
     model = MODELS[kind]()

@@ -191,6 +191,7 @@ def test_a_run_without_a_model_or_too_few_images_is_left_as_it_was(
         assert snapshot(run) == before
 
 
+@pytest.mark.slow  # trains two members
 def test_an_ensemble_is_calibrated_on_its_members_validation_split(idx_data, trained, tmp_path):
     other = train(idx_data, tmp_path / "runs", seed=1)
     ensemble = RunDir(build_ensemble([trained.path, other.path], tmp_path / "runs").run_dir)

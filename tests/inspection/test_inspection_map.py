@@ -14,6 +14,8 @@ from fashion_mlp.inspection.embedding import MAP_FILE, Placer, knn_accuracy, run
 from fashion_mlp.inspection.network import Network
 from fashion_mlp.subsets import load_run_data
 
+pytestmark = pytest.mark.slow  # t-SNE of a test set per module
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

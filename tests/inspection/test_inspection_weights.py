@@ -31,6 +31,7 @@ def test_folded_images_are_each_raw_pixels_weight_on_the_unit():
     np.testing.assert_allclose(np.tanh(folded_response(weights, images())), dense, atol=1e-4)
 
 
+@pytest.mark.slow  # trains a batch-norm model
 def test_batch_norm_is_folded_in_too():
     weights = first_layer_weights(network(BATCH_NORM, "functional"), folded=True)
     model = trained(BATCH_NORM, "functional")

@@ -391,6 +391,7 @@ def wait_for(predicate, seconds: float = 60.0):
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow  # a training through the server
 def test_a_training_runs_with_live_events_and_predictions_go_on(served):
     client = served["client"]
     body = {"preset": "smoke", "name": "from-api", "overrides": {"training": {"epochs": 2}}}

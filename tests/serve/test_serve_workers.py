@@ -21,6 +21,8 @@ from fashion_mlp.serve.shared_trainings import (
     training_process,
 )
 
+pytestmark = pytest.mark.slow  # worker processes each import Keras
+
 PATIENCE_S = 120  # how long the test waits for a training to end before it fails
 
 

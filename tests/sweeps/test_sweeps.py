@@ -154,6 +154,7 @@ def sweep_args(data_folder, tmp_path, *extra):
     ]
 
 
+@pytest.mark.slow  # a sweep killed and resumed
 def test_a_sweep_writes_runs_and_its_folder_and_resumes_only_what_was_left(
     data_folder, tmp_path, monkeypatch, capsys
 ):

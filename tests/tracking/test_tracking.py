@@ -18,7 +18,8 @@ from fashion_mlp.runs import RunDir
 from fashion_mlp.tracking.live import RunTracker
 from fashion_mlp.tracking.run_values import data_checksum, flat_params, history_steps
 
-pytestmark = pytest.mark.xdist_group("tracking")  # one worker: the trained runs are shared
+# one worker: the trained runs are shared; slow: MLflow stores and trainings per test
+pytestmark = [pytest.mark.xdist_group("tracking"), pytest.mark.slow]
 
 
 def test_configs_flatten_into_dotted_string_params():

@@ -227,6 +227,7 @@ def test_batch_norm_moving_statistics_are_updated():
     assert history["val_loss"][0] == pytest.approx(evaluated, rel=1e-5)
 
 
+@pytest.mark.slow  # three trainings
 def test_same_seed_gives_identical_results_and_another_seed_does_not():
     first, second, other = (
         small_model(dropout=0.2),
@@ -242,6 +243,7 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not():
     assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
 
 
+@pytest.mark.slow  # three trainings
 def test_resume_at_an_initial_epoch_equals_an_uninterrupted_run(tmp_path):
     uninterrupted = small_model(dropout=0.2)
     expected = train(uninterrupted, epochs=3, seed=2).history

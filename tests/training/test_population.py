@@ -108,6 +108,7 @@ def test_two_members_match_each_trained_alone_early_stopping_included():
     assert histories[1]["learning_rate"][0] == pytest.approx(2.0)
 
 
+@pytest.mark.slow  # four population programs
 def test_a_killed_population_resumes_exactly_and_split_programs_agree(tmp_path):
     """The reference trains the members one per program; the resumed run trains them together."""
     settings = {"seeds": [5, 6], "epochs": 3, "batch_size": BATCH, "early_stopping_patience": 2}
