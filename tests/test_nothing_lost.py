@@ -182,6 +182,7 @@ def members(idx_data, tmp_path_factory) -> list[Path]:
     return [run_experiment(smoke(idx_data, seed), runs, figures=False).run_dir for seed in (0, 1)]
 
 
+@pytest.mark.slow  # trains members, resumes
 def test_an_ensemble_cut_short_by_a_full_disk_is_finished_as_an_ensemble_on_resume(
     members, tmp_path, monkeypatch
 ):

@@ -58,6 +58,7 @@ def test_another_model_file_is_refused_too(untrusted_run, capsys):
     assert "is not the model run" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # resumes a training
 @pytest.mark.parametrize("allow", [["--model", "net.py:build"], ["--trust-run-code"]])
 def test_passing_the_model_again_or_trusting_the_run_resumes_it(untrusted_run, allow):
     assert main(["train", "--resume", str(untrusted_run), *allow]) == 0

@@ -25,6 +25,8 @@ from fashion_mlp.export import export_onnx, export_run, require_onnx  # noqa: E4
 from fashion_mlp.inference.predictor import RUNTIMES, Predictor  # noqa: E402
 from fashion_mlp.models import build_model  # noqa: E402
 
+pytestmark = pytest.mark.slow  # jax2onnx takes tens of seconds to import
+
 DATA = synthetic_dataset(300, 120, seed=7)
 TOLERANCE = 1e-5  # max abs difference of probabilities, ONNX against Keras
 NAMES = list(DATA.class_names)
@@ -60,7 +62,6 @@ MODELS = {
 }
 
 
-@pytest.mark.slow  # a jax2onnx conversion per model
 @pytest.mark.parametrize("kind", MODELS)
 def test_onnxruntime_matches_keras_with_the_same_accuracy(kind, tmp_path):
     model = MODELS[kind]()

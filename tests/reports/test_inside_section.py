@@ -16,6 +16,8 @@ from fashion_mlp.presets import preset
 from fashion_mlp.reports.inside_section import ATTRIBUTIONS_PNG, CAPTIONS, MAP_PNG, WEIGHTS_PNG
 from fashion_mlp.runs import RunDir
 
+pytestmark = pytest.mark.slow  # trains a run and draws its inside figures
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
