@@ -157,7 +157,7 @@ def build_model(
     Raises:
         ConfigError: for an unknown style, activation or initializer name, or bad images.
 
-    Example:
+    Examples:
         >>> model = build_model(MLPSpec(hidden=(64, 32)), "functional", data=data)
         >>> count_trainable_parameters(model)
         52650

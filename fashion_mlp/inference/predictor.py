@@ -28,7 +28,7 @@ class Predictor:
         class_names: the name of each output class, in label order.
         temperature: T dividing the logits (calibration.json's); 1 = the model's own outputs.
 
-    Example:
+    Examples:
         >>> predictor = Predictor.load("runs/20261129-203000-notebook")
         >>> predictor.top_k(data.x_test[:1], k=2)
         [[('Ankle boot', 0.97), ('Sneaker', 0.02)]]
