@@ -10,7 +10,7 @@ BIN = $(VENV)/bin
 # fixtures: a trained run, a server, a browser); the others spread over the workers.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test test-fast setup setup-run setup-docs data lint docs wheel-check
+.PHONY: run test test-fast setup setup-run setup-docs data lint docs tutorial wheel-check
 
 run: data  ## train the notebook's experiment end to end and write its report
 	$(BIN)/fashion-mlp train
@@ -66,6 +66,15 @@ lint: setup  ## ruff, then the import contracts of pyproject.toml (the one-way l
 
 docs: setup-docs  ## the documentation site in site/ (open site/index.html); warnings fail it
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The tutorial runs in a scratch folder (its runs/ and sweeps/ go there) and keeps its outputs,
+# which the site shows; tests/docs executes it again in CI.
+tutorial: setup data  ## execute docs/tutorial.ipynb and save it with its outputs
+	tmp=$$(mktemp -d) && $(BIN)/python -c "import sys, nbclient, nbformat; \
+	nb = nbformat.read('docs/tutorial.ipynb', as_version=4); \
+	nbclient.NotebookClient(nb, timeout=600, kernel_name='python3', \
+	    resources={'metadata': {'path': sys.argv[1]}}).execute(); \
+	nbformat.write(nb, 'docs/tutorial.ipynb')" $$tmp && rm -rf $$tmp
 
 # A wheel and an sdist built from this tree install into clean venvs and train the smoke preset.
 wheel-check: setup
