@@ -1,5 +1,7 @@
-# The two commands of the README's Quickstart: `make run` and `make test`.
-# Each sets up the virtual environment and the data first; both work on a fresh machine.
+# The two commands of the README: `make run` and `make test`; `make docs` builds the site.
+# Each sets up the virtual environment (and the data) first; all work on a fresh machine.
+# `make run` installs only what running needs (the package and its `serve` extra); `make test`
+# adds the test tools, `make docs` the documentation tools.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,12 +10,12 @@ BIN = $(VENV)/bin
 # fixtures: a trained run, a server, a browser); the others spread over the workers.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test test-fast setup data lint
+.PHONY: run test test-fast setup setup-run setup-docs data lint docs tutorial wheel-check
 
 run: data  ## train the notebook's experiment end to end and write its report
 	$(BIN)/fashion-mlp train
 
-test: data  ## run every test (exit code 5, "no tests collected", counts as success)
+test: setup data  ## run every test (exit code 5, "no tests collected", counts as success)
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # The inner loop: no real data set, no long trainings, no Ray, no browser (pyproject's markers).
@@ -22,16 +24,33 @@ FAST_MARKERS ?= not (realdata or slow or ray or browser)
 test-fast: setup  ## every test but the marked ones, in under 3 minutes on 2 cores (exit code 5 as test)
 	$(BIN)/pytest $(PYTEST_ARGS) -m "$(FAST_MARKERS)"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-setup: $(BIN)/.installed
-
-$(BIN)/.installed: pyproject.toml
+# uv resolves and installs from its cache in seconds where pip takes most of a minute; pip
+# installs uv into the venv first, and installs everything itself if uv cannot be had.
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	-$(BIN)/python -m pip install --quiet uv
+
+install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+	else $(BIN)/python -m pip install --quiet $(1); fi
+
+setup-run: $(BIN)/.installed-run
+setup: $(BIN)/.installed
+setup-docs: $(BIN)/.installed-docs
+
+$(BIN)/.installed-run: pyproject.toml | $(BIN)/python
+	$(call install,-e ".[serve]")
+	touch $@
+
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(call install,-e ".[test]")
+	touch $@ $(BIN)/.installed-run
+
+$(BIN)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(call install,-e ".[docs]")
 	touch $@
 
 # The data set: found locally or downloaded by fashion-mlp itself; offline, Debian's package.
-data: setup
+data: setup-run
 	@$(BIN)/fashion-mlp data > /dev/null 2>&1 || $(MAKE) --no-print-directory debian-data
 	@$(BIN)/fashion-mlp data | head -1
 
@@ -44,3 +63,29 @@ debian-data:
 
 lint: setup  ## ruff, then the import contracts of pyproject.toml (the one-way layers)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+
+docs: setup-docs  ## the documentation site in site/ (open site/index.html); warnings fail it
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The tutorial runs in a scratch folder (its runs/ and sweeps/ go there) and keeps its outputs,
+# which the site shows; tests/docs executes it again in CI.
+tutorial: setup data  ## execute docs/tutorial.ipynb and save it with its outputs
+	tmp=$$(mktemp -d) && $(BIN)/python -c "import sys, nbclient, nbformat; \
+	nb = nbformat.read('docs/tutorial.ipynb', as_version=4); \
+	nbclient.NotebookClient(nb, timeout=600, kernel_name='python3', \
+	    resources={'metadata': {'path': sys.argv[1]}}).execute(); \
+	nbformat.write(nb, 'docs/tutorial.ipynb')" $$tmp && rm -rf $$tmp
+
+# A wheel and an sdist built from this tree install into clean venvs and train the smoke preset.
+wheel-check: setup
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist . > /dev/null
+	for kind in whl tar.gz; do \
+	  $(PYTHON) -m venv dist/venv-$$kind && \
+	  $(call install_into,dist/venv-$$kind,dist/*.$$kind) && \
+	  (cd dist && venv-$$kind/bin/fashion-mlp train --preset smoke --runs-dir runs-$$kind > train-$$kind.log) && \
+	  echo "dist/*.$$kind: installed into a clean venv, trained the smoke preset" || exit 1; \
+	done
+
+install_into = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(1)/bin/python $(2); \
+	else $(1)/bin/python -m pip install --quiet $(2); fi

@@ -185,7 +185,7 @@ def summarize(rounds: dict[str, list[dict]]) -> list[dict]:
 
 
 def print_table(summary: list[dict], rounds: int, load: tuple[float, float]) -> None:
-    """The README's table: first epoch, seconds per epoch, ratios, test accuracy."""
+    """The table the docs quote: first epoch, seconds per epoch, ratios, test accuracy."""
     title = (
         f"Notebook model, batch 16: medians of {rounds} rounds, a process per run "
         f"(load average {load[0]:.1f} -> {load[1]:.1f})"

@@ -297,7 +297,7 @@ def run_experiment(
     Returns:
         RunResult with the run folder, its test metrics and its history.
 
-    Example:
+    Examples:
         >>> result = run_experiment(build_config(preset("notebook")))
         >>> result.metrics["test_accuracy"]
         0.8635
@@ -336,7 +336,7 @@ def resume_experiment(
     Returns:
         RunResult, with the same metrics as an uninterrupted run of the same config.
 
-    Example:
+    Examples:
         >>> resume_experiment("runs/20261129-203000-notebook").metrics["epochs_run"]
         10
     """

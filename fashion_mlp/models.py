@@ -157,7 +157,7 @@ def build_model(
     Raises:
         ConfigError: for an unknown style, activation or initializer name, or bad images.
 
-    Example:
+    Examples:
         >>> model = build_model(MLPSpec(hidden=(64, 32)), "functional", data=data)
         >>> count_trainable_parameters(model)
         52650
@@ -211,7 +211,7 @@ def adapt_normalization(layer: keras.layers.Normalization, x_train, spec: MLPSpe
             f"but input_shape={spec.input_shape} expects {spec.num_features}"
         )
     scaler = StandardScaler()  # scale_ is 1 for constant pixels, so no division by 0
-    for start in range(0, len(flat), ADAPT_CHUNK):  # chunks: 6x faster, no float copy of all
+    for start in range(0, len(flat), ADAPT_CHUNK):  # chunks: faster, no float copy of all
         scaler.partial_fit(flat[start : start + ADAPT_CHUNK].astype(np.float32))
     layer.set_weights([scaler.mean_, scaler.scale_**2, np.asarray(len(flat))])
     layer.finalize_state()

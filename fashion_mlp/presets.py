@@ -15,7 +15,7 @@ WIDE_MLP_OPTIMIZER = {  # AdamW, one-cycle, label smoothing: kept by every searc
     "schedule": "one_cycle",
     "label_smoothing": 0.1,
 }
-BEST_EPOCHS = 40  # validation accuracy rose from 15 to 40 epochs, not from 40 to 80 (README)
+BEST_EPOCHS = 40  # validation accuracy rose from 15 to 40 epochs, not from 40 to 80 (docs)
 ALL_TRAINING_DATA = 0.0  # validation_split of a final model: its recipe was chosen on validation
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -25,13 +25,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"hidden": [32]},
         "training": {"epochs": 2, "batch_size": 64},
     },
-    "fast": {  # 90 % test in under a minute of training on 2 CPU cores (README: the search)
+    "fast": {  # 90 % test in under a minute of training on 2 CPU cores (docs: the search)
         "model": {**WIDE_MLP, "hidden": [512, 512]},  # a third of the wide MLP's arithmetic
         "optimizer": WIDE_MLP_OPTIMIZER,
         "training": {"epochs": 20, "batch_size": 128, "validation_split": ALL_TRAINING_DATA},
     },
     "best": {  # the best 3-seed test accuracy in 5 minutes on 2 CPU cores, chosen on validation
-        # less dropout, mirrored images, batch norm: each won on validation (README: the search)
+        # less dropout, mirrored images, batch norm: each won on validation (docs: the search)
         "model": {**WIDE_MLP, "dropout": 0.2, "flip": True, "batch_norm": True},
         "optimizer": WIDE_MLP_OPTIMIZER,
         "training": {

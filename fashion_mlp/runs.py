@@ -63,7 +63,7 @@ class Checkpoint:
 class RunDir:
     """One run folder: its file names, and reading and writing each of its files.
 
-    Example:
+    Examples:
         >>> run = RunDir.create("runs", "notebook")       # runs/20261129-203000-notebook
         >>> run.write_config(config); run.read_config() == config
         True
@@ -370,8 +370,8 @@ class RunDir:
 
         Raises:
             RunError: naming the process (pid, host) that holds it and how to clear a stale
-            lock. A lock whose process is dead on this host is taken over. Re-entrant within
-            one thread.
+                lock. A lock whose process is dead on this host is taken over. Re-entrant within
+                one thread.
         """
         with run_lock(self.path / self.LOCK):
             yield

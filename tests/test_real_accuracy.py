@@ -103,7 +103,7 @@ def test_notebook_preset_accuracy_over_three_seeds(real_data, tmp_path):
 
 @pytest.mark.slow
 def test_fast_preset_clears_89_5_percent(real_data, tmp_path):
-    """The fast preset measured 90.47-90.78 % over seeds 0-2 (README): seed 0 must clear 89.5 %."""
+    """The fast preset measured 90.47-90.78 % over seeds 0-2 (docs): seed 0 must clear 89.5 %."""
     result = run_experiment(build_config(preset("fast")), tmp_path, figures=False)
     assert result.metrics["test_accuracy"] >= 0.895, result.metrics["test_accuracy"]
     assert "cross_entropy" in result.history  # the plain loss beside the smoothed one

@@ -55,7 +55,7 @@ class MLPSpec(Settings):
         num_classes: output units (the data set's classes).
         input_shape: shape of one raw image, e.g. (28, 28).
 
-    Example:
+    Examples:
         >>> MLPSpec(hidden=(256, 128), activation="relu", dropout=0.2).dropout_rates
         (0.2, 0.2)
     """
@@ -229,7 +229,7 @@ class TrainingConfig(Settings):
 class ExperimentConfig(Settings):
     """One experiment's every setting; `build_config` makes a validated one from layers.
 
-    Example:
+    Examples:
         >>> config = build_config(preset("notebook"), {"training": {"epochs": 3}})
         >>> config.training.epochs, config.optimizer.momentum
         (3, 0.9)

@@ -70,7 +70,7 @@ def build_config(*layers: dict[str, Any]) -> ExperimentConfig:
     Raises:
         ConfigError: naming the table, the key, the value and what was expected.
 
-    Example:
+    Examples:
         >>> build_config(preset("smoke"), {"optimizer": {"optimizer": "adam"}}).optimizer.momentum
         0.0
     """

@@ -49,7 +49,7 @@ def load_dataset(
     Raises:
         DatasetError: missing, truncated, corrupt or modified files, naming the file and fix.
 
-    Example:
+    Examples:
         >>> data = load_dataset("fashion")
         >>> data.x_train.shape, data.class_names[0], data.provenance.verified
         ((60000, 28, 28), 'T-shirt/top', True)

@@ -27,7 +27,7 @@ def evaluate(model: keras.Model, data: Dataset) -> dict:
         metrics.json's test fields: test_accuracy, test_loss, num_test, class_names,
         confusion_matrix (rows = true class), per_class and macro_avg scores.
 
-    Example:
+    Examples:
         >>> evaluate(model, data)["test_accuracy"]
         0.8635
     """

@@ -32,7 +32,7 @@ class Predictor:
         temperature: T dividing the logits (calibration.json's); 1 = the model's own outputs.
         runtime: "auto" (the fastest in-process pass) or "onnx" (needs the onnx extra).
 
-    Example:
+    Examples:
         >>> predictor = Predictor.load("runs/20261129-203000-notebook")
         >>> predictor.top_k(data.x_test[:1], k=2)
         [[('Ankle boot', 0.97), ('Sneaker', 0.02)]]

@@ -27,8 +27,8 @@ from fashion_mlp.training.keras_internals import (
 )
 from fashion_mlp.training.seeding import epoch_order, seed_random_layers
 
-TARGET_STEPS_PER_CHUNK = 256  # ~15 ms of the notebook's model on 2 cores: smooth progress
-MAX_CHUNKS_PER_EPOCH = 20  # a chunk costs one dispatch and sync: 13 per epoch measured no slower
+TARGET_STEPS_PER_CHUNK = 256  # a small part of a second of the notebook's model: smooth progress
+MAX_CHUNKS_PER_EPOCH = 20  # a chunk costs one dispatch and sync; a few per epoch cost no speed
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,9 @@ def scan_steps(step_function, state, x, y, batch_indices, *, gather_first: bool 
     """Run a stateless step over a chunk's batches in one `lax.scan`: (final state, last logs).
 
     `batch_indices` is (steps, batch). With `gather_first`, the chunk's rows are gathered at
-    once before the loop: 3-10 % faster per epoch for one model (2.8 MB of rows for the
-    notebook's), but 10 % slower for a population of 8, whose chunk (8 x that) leaves the
-    cache; without it, each step gathers its own batch. Shared by the single-model engine
+    once before the loop, which pays for one model, whose chunk stays in the cache, but not for
+    a population, whose chunk is one per member and leaves it (docs: performance); without it,
+    each step gathers its own batch. Shared by the single-model engine
     and populations, which vmap it over their members.
     """
 

@@ -65,7 +65,7 @@ def fit(
     Raises:
         ConfigError: for a setting out of range, as a TrainingConfig or config file says it.
 
-    Example:
+    Examples:
         >>> history = fit(model, data, epochs=10, batch_size=16, validation_split=0.1)
         >>> history.history["val_accuracy"][-1]
         0.873...

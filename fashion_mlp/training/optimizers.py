@@ -59,7 +59,7 @@ def compile_model(
     Raises:
         ConfigError: for an unknown setting or a value out of range, naming it.
 
-    Example:
+    Examples:
         >>> compile_model(model, "sgd", learning_rate=0.01, momentum=0.9, nesterov=True)
         >>> compile_model(model, "adamw", learning_rate=2e-3, schedule="one_cycle",
         ...               total_steps=15 * 422)

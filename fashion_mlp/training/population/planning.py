@@ -10,8 +10,8 @@ import jax
 import keras
 
 MAX_MEMBERS_PER_PROGRAM = 128  # beyond this a population is split: compile time grows, no gain
-CPU_MEMBERS_PER_DEVICE = 4  # per core: programs of 8 members on 2 cores were the faster of 8
-# and 16 on most machines measured (README: bench_population)
+CPU_MEMBERS_PER_DEVICE = 4  # per core: larger programs gain nothing on a CPU, whose cache a
+# member's first-layer state already fills (docs: explanation/performance.md, populations)
 MEMORY_FRACTION = 0.5  # share of the free device memory one population plans to use
 STATE_COPIES = 8  # per member: weights, 2 optimizer slots, gradients, new state, best, 2 spare
 ACTIVATION_COPIES = 4  # per member and sample: activations, their gradients, gathered input

@@ -75,7 +75,7 @@ def train_population(
         Each member's history (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds:
         the population's epoch time shared among its active members).
 
-    Example:
+    Examples:
         >>> models = [build(seed) for seed in range(8)]
         >>> histories = train_population(models, data, seeds=range(8), epochs=10)
         >>> [history["val_accuracy"][-1] for history in histories]
