@@ -227,3 +227,26 @@ def lock_held_message(path: Path, owner: dict[str, Any]) -> str:
         f"run {path.parent} is in use by {who}; wait for it to end. If no such process runs "
         f"any more (a stale lock), delete {path} and try again"
     )
+
+
+def folder_names(runs_dir: Path, name: str) -> Iterator[Path]:
+    """`runs_dir/<YYYYmmdd-HHMMSS>-<name>`, then suffixed -2, -3...: a new folder's names."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    for attempt in range(1, 1000):
+        yield runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+
+
+def publish_folder(staged: Path, runs_dir: Path, name: str) -> Path:
+    """Rename a filled folder to the first free one of `folder_names`; returns its path. No
+    empty folder is made to reserve the name: a kill would leave it behind."""
+    for candidate in folder_names(runs_dir, name):
+        if candidate.exists():
+            continue
+        try:
+            os.replace(staged, candidate)
+            return candidate
+        except OSError as error:  # taken meanwhile by another process's folder
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise RunError(f"could not create a new run folder under {runs_dir}")

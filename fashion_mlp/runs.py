@@ -13,10 +13,8 @@ process out while one trains or finishes it. Keras-free: a model is saved throug
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import re
 import shutil
 import tempfile
 import tomllib
@@ -34,21 +32,21 @@ from fashion_mlp.files import (
     DiskFullError,
     atomic_path,
     current_umask,
+    folder_names,
     lock_is_stale,
     naming_disk_full,
+    publish_folder,
     read_lock,
     run_lock,
     write_json,
     write_text,
 )
 from fashion_mlp.history import history_csv, parse_history_csv
+from fashion_mlp.run_labels import checked_labels
 
 RUN_COLUMNS = ("name", "date", "architecture", "epochs", "test_accuracy", "train_seconds")
 NUMBER_COLUMNS = {"epochs": "epochs_run", "test_accuracy": "test_accuracy"}  # metrics.json keys
 NUMBER_KEYS = ("epochs", "test_accuracy", "train_seconds")  # the row's number columns
-MAX_TITLE = 80  # characters: one line of a run selector
-MAX_TAGS = 12
-TAG = re.compile(r"\w[\w .+-]{0,31}")  # a word or a short phrase
 
 
 @dataclass(frozen=True)
@@ -442,29 +440,6 @@ class RunDir:
                 )
 
 
-def folder_names(runs_dir: Path, name: str) -> Iterator[Path]:
-    """`runs_dir/<YYYYmmdd-HHMMSS>-<name>`, then suffixed -2, -3...: a new folder's names."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
-    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
-    for attempt in range(1, 1000):
-        yield runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
-
-
-def publish_folder(staged: Path, runs_dir: Path, name: str) -> Path:
-    """Rename a filled folder to the first free one of `folder_names`; returns its path. No
-    empty folder is made to reserve the name: a kill would leave it behind."""
-    for candidate in folder_names(runs_dir, name):
-        if candidate.exists():
-            continue
-        try:
-            os.replace(staged, candidate)
-            return candidate
-        except OSError as error:  # taken meanwhile by another process's folder
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-    raise RunError(f"could not create a new run folder under {runs_dir}")
-
-
 def architecture(model_table: dict) -> str:
     """'in-64-32-out tanh' for an MLP's [model] table, or the user model's reference."""
     if model_table.get("user_model"):
@@ -491,30 +466,6 @@ def ensemble_facts(ensemble: dict) -> dict[str, Any]:
     elif facts["epochs"] is None:
         facts["note"] = f"members trained for {', '.join(map(str, sorted(epochs)))} epochs"
     return facts
-
-
-def checked_labels(title: Any, tags: Any) -> dict[str, Any]:
-    """{"title", "tags"} with spaces trimmed and repeated tags dropped, or a ConfigError."""
-    if title is not None and not (
-        isinstance(title, str) and len(title.strip()) <= MAX_TITLE and title.isprintable()
-    ):
-        raise ConfigError(
-            f"title {title!r}: expected at most {MAX_TITLE} printable characters, or null for "
-            "the folder name"
-        )
-    if not (
-        isinstance(tags, list)
-        and len(tags) <= MAX_TAGS
-        and all(isinstance(tag, str) and TAG.fullmatch(tag.strip()) for tag in tags)
-    ):
-        raise ConfigError(
-            f"tags {tags!r}: expected a list of at most {MAX_TAGS} tags, each 1 to 32 letters, "
-            "digits, spaces or . + - _ starting with a letter or digit"
-        )
-    return {
-        "title": (title or "").strip() or None,
-        "tags": list(dict.fromkeys(map(str.strip, tags))),
-    }
 
 
 def list_runs(runs_dir: str | os.PathLike, sort_by: str = "date", descending: bool = False):
