@@ -78,6 +78,7 @@ def test_smoke_cli_end_to_end(idx_data, tmp_path, capsys):
     assert row["test_accuracy"] == metrics["test_accuracy"] and row["status"] == "finished"
 
 
+@pytest.mark.slow  # trains the run again
 @FINISHED_RUN
 def test_config_toml_reruns_the_same_experiment(finished_run, tmp_path):
     first = finished_run

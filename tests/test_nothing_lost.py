@@ -126,6 +126,7 @@ def test_a_full_disk_at_the_start_names_the_file_and_leaves_no_run_folder(
     assert list(runs.iterdir()) == []
 
 
+@pytest.mark.slow  # trains, then resumes
 def test_a_full_disk_while_training_names_the_file_and_the_resume_command(
     idx_data, tmp_path, monkeypatch, capsys
 ):

@@ -15,6 +15,8 @@ from fashion_mlp.cli import main
 from fashion_mlp.inspection.embedding import MAP_FILE
 from fashion_mlp.runs import RunDir
 
+pytestmark = pytest.mark.slow  # trains two runs to explain
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

@@ -51,6 +51,7 @@ def test_fit_records_seconds_and_learning_rate(tiny_data, engine):
     assert {"val_loss", "val_accuracy"} <= set(history)
 
 
+@pytest.mark.slow  # two trainings per engine
 @pytest.mark.parametrize("engine", ["keras", "compiled"])
 def test_one_hot_labels_train_like_integers(tiny_data, engine):
     import dataclasses
