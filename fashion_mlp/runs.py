@@ -449,14 +449,15 @@ def architecture(model_table: dict) -> str:
 
 
 def ensemble_facts(ensemble: dict) -> dict[str, Any]:
-    """An ensemble's row from its members: their architecture ("3x in-64-32-out tanh", else
-    "ensemble of 3"), their epochs and summed training seconds; None and a `note` if unknown."""
+    """An ensemble's row from its members: their count, architecture ("3x in-64-32-out tanh",
+    else "ensemble of 3"), epochs and summed training seconds; None and a `note` if unknown."""
     members = [member for member in ensemble.get("members", []) if isinstance(member, dict)]
     shapes = {member.get("architecture") for member in members}
     shape = shapes.pop() if len(shapes) == 1 else None
     epochs = {member.get("epochs") for member in members}
     seconds = [member.get("train_seconds") for member in members]
     facts: dict[str, Any] = {
+        "members": len(members),
         "architecture": f"{len(members)}x {shape}" if shape else f"ensemble of {len(members)}",
         "epochs": epochs.pop() if len(epochs) == 1 else None,
         "train_seconds": None if None in seconds else float(sum(seconds)),

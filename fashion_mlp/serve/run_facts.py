@@ -39,24 +39,21 @@ def jobs_by_run(trainings) -> dict[str, str]:
     return {job["run"]: job["status"] for job in summaries if job["run"]}
 
 
-def origin(run: RunDir, row: dict[str, Any]) -> dict[str, Any]:
-    """kind (run, trial or ensemble) and an ensemble's member count; the row already names a
-    trial's sweep and an unfinished run's planned epochs (`RunDir.row`)."""
+def origin(row: dict[str, Any]) -> dict[str, Any]:
+    """kind: run, trial or ensemble, from what the row already says (`RunDir.row`: a trial's
+    sweep, an ensemble's member count)."""
     if row["status"] != "finished":
         return {"kind": "run"}
-    ensemble = run.read_metrics().get("ensemble")
     if row.get("sweep"):
         return {"kind": "trial"}
-    if isinstance(ensemble, dict):
-        return {"kind": "ensemble", "members": len(ensemble.get("members") or [])}
-    return {"kind": "run"}
+    return {"kind": "ensemble" if "members" in row else "run"}
 
 
 def page_row(run: RunDir, row: dict[str, Any], default: str | None, jobs: dict[str, str]):
     """`row` with the page's facts of `run` added."""
     facts: dict[str, Any] = {"title": None, "tags": [], "default": run.name == default}
     try:
-        facts |= run.read_labels() | origin(run, row)
+        facts |= run.read_labels() | origin(row)
     except RunError as error:
         facts |= {"kind": "run", "problem": str(error)}
     job = jobs.get(run.name)
