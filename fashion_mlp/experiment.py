@@ -21,6 +21,7 @@ import numpy as np
 
 from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
+from fashion_mlp.distillation import distillation_targets, teacher_facts
 from fashion_mlp.errors import CalibrationError, RunError
 from fashion_mlp.files import resume_hint
 from fashion_mlp.inference.evaluate import provenance_dict
@@ -75,7 +76,7 @@ def compile_configured_model(model: keras.Model, config: ExperimentConfig, data:
     training = config.training
     train_size = training_size(len(data.x_train), training.validation_split)
     steps = training.epochs * math.ceil(train_size / training.batch_size)
-    compile_model(model, config.optimizer, total_steps=steps)
+    compile_model(model, config.optimizer, total_steps=steps, distill=config.distill)
 
 
 def model_summary(model: keras.Model) -> str:
@@ -126,6 +127,7 @@ def train_run(
             engine=training.engine,
             initial_epoch=initial_epoch,
             callbacks=[RunCheckpoint(run, history_before), *early_stopping(training), *callbacks],
+            targets=distillation_targets(config, data),
         )
     full_history = {key: list(values) for key, values in history_before.items()}
     for key, values in history.history.items():
@@ -215,6 +217,8 @@ def write_results(
         "seed": config.training.seed,
         "mirror": mirror_check(Predictor(model, data.class_names), *_validation(data, config)),
     } | extra_metrics
+    if config.distill.teacher is not None:
+        metrics["distilled_from"] = teacher_facts(config.distill)
     run.write_metrics(metrics)
     if figures:
         write_run_figures(run.path, data, history, metrics, probabilities)

@@ -52,6 +52,11 @@ def constant_learning_rate(config: ExperimentConfig) -> bool:
     return config.optimizer.schedule == "constant" and config.optimizer.decay == 0
 
 
+def distilled(config: ExperimentConfig) -> bool:
+    """A run with a teacher: its loss is the distillation loss, which traces its settings."""
+    return config.distill.teacher is not None
+
+
 @dataclass(frozen=True)
 class PerMember:
     """One setting whose value may differ between the members of one population."""
@@ -94,6 +99,18 @@ PER_MEMBER: tuple[PerMember, ...] = (
         "label smoothing",
         shared=whether_any,
         in_model=InModel("loss", "label_smoothing"),
+    ),
+    PerMember(
+        "distill.temperature",
+        "distillation temperature",
+        in_model=InModel("loss", "temperature"),
+        applies=distilled,
+    ),
+    PerMember(
+        "distill.alpha",
+        "distillation weight (alpha)",
+        in_model=InModel("loss", "alpha"),
+        applies=distilled,
     ),
     PerMember(
         "model.dropout",

@@ -226,6 +226,26 @@ class TrainingConfig(Settings):
 
 
 @dataclass(frozen=True)
+class DistillConfig(Settings):
+    """Knowledge distillation (Hinton, Vinyals and Dean, 2015): the model learns from a
+    teacher run's probabilities, softened by `temperature`, mixed with the true labels.
+
+    The loss is (1 - alpha) * cross-entropy(labels) + alpha * T^2 * KL(teacher_T || model_T),
+    where p_T is softmax(log p / T) (see fashion_mlp.losses.DistillationLoss).
+    """
+
+    teacher: str | None = None  # a finished run's folder (an ensemble run, typically); None = off
+    temperature: float = 4.0  # Hinton et al.'s range is 2-20; higher shares more dark knowledge
+    alpha: float = 0.9  # weight of the teacher's term; 0 = the labels alone, 1 = the teacher alone
+
+    CONSTRAINTS: ClassVar[dict[str, Constraint]] = {
+        "teacher": Text("a run folder's path", optional=True),
+        "temperature": Interval(float, 0, closed="neither"),
+        "alpha": Interval(float, 0, 1),
+    }
+
+
+@dataclass(frozen=True)
 class ExperimentConfig(Settings):
     """One experiment's every setting; `build_config` makes a validated one from layers.
 
@@ -240,6 +260,7 @@ class ExperimentConfig(Settings):
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
 
     CONSTRAINTS: ClassVar[dict[str, Constraint]] = {
         "name": Text("the run's name, a string"),
@@ -247,6 +268,7 @@ class ExperimentConfig(Settings):
         "model": Instance(ModelConfig),
         "optimizer": Instance(OptimizerConfig),
         "training": Instance(TrainingConfig),
+        "distill": Instance(DistillConfig),
     }
 
     def to_dict(self) -> dict[str, Any]:
@@ -261,6 +283,8 @@ class ExperimentConfig(Settings):
             "optimizer": dataclasses.asdict(self.optimizer),
             "training": dataclasses.asdict(self.training),
         }
+        if self.distill.teacher is not None:  # else no [distill] table: the config of any run
+            sections["distill"] = dataclasses.asdict(self.distill)  # not distilled reads as before
         return {"name": self.name} | {
             name: {key: plain(value) for key, value in values.items() if value is not None}
             for name, values in sections.items()

@@ -13,6 +13,7 @@ import tomli_w
 from fashion_mlp.config.settings import (
     DATA_SHAPED_SPEC_FIELDS,
     DataConfig,
+    DistillConfig,
     ExperimentConfig,
     MLPSpec,
     ModelConfig,
@@ -22,7 +23,7 @@ from fashion_mlp.config.settings import (
 from fashion_mlp.config.validation import field_names, unknown_keys
 from fashion_mlp.errors import ConfigError
 
-SECTIONS = ("data", "model", "optimizer", "training")  # the tables of config.toml
+SECTIONS = ("data", "model", "optimizer", "training", "distill")  # the tables of config.toml
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -85,8 +86,9 @@ def build_config(*layers: dict[str, Any]) -> ExperimentConfig:
     with in_section("optimizer"):
         optimizer = optimizer_config(table(values, "optimizer"))
     training = section(TrainingConfig, "training", table(values, "training"))
+    distill = section(DistillConfig, "distill", table(values, "distill"))
     return ExperimentConfig(
-        values.get("name", ExperimentConfig.name), data, model, optimizer, training
+        values.get("name", ExperimentConfig.name), data, model, optimizer, training, distill
     )
 
 

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from fashion_mlp.datasets import Dataset
+from fashion_mlp.distillation import distillation_targets
 from fashion_mlp.experiment import (
     finish_run,
     model_summary,
@@ -85,6 +86,7 @@ def _train_locked_runs(
             members_per_program=spec.sweep.members_per_population or None,
             checkpoint_dir=folder.checkpoint_dir(number, [trials[index] for index in left]),
             on_epoch_end=on_epoch_end,
+            targets=distillation_targets(trials[0].config, data),  # the teacher is shared
         )
         for index, history in zip(left, new_histories, strict=True):
             histories[index] = history

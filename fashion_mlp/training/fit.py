@@ -39,6 +39,7 @@ def fit(
     callbacks=(),
     initial_epoch: int = 0,
     verbose: int = 0,
+    targets=None,
 ) -> keras.callbacks.History:
     """Train a compiled model on `data.x_train` like the notebook's `fit` call.
 
@@ -58,6 +59,8 @@ def fit(
         initial_epoch: epoch to start from (0-based), to resume a run.
         verbose: Keras's progress display, in a terminal or a notebook: 0 = none, 1 = a
             progress bar, 2 = one line per epoch.
+        targets: what the loss trains on in place of the labels, one row per training image
+            (a distilled run's [one-hot | teacher probabilities]: `fashion_mlp.distillation`).
 
     Returns:
         Keras's History; its `history` gains `seconds` and `learning_rate` per epoch.
@@ -77,8 +80,9 @@ def fit(
         seed=seed,
         engine=engine,
     )
+    labels = integer_labels(data.y_train) if targets is None else targets
     x_train, y_train, x_val, y_val = split_validation(
-        data.x_train, integer_labels(data.y_train), settings.validation_split
+        data.x_train, labels, settings.validation_split
     )
     validation_data = None if x_val is None else (x_val, y_val)
     callbacks = [LogSecondsAndLearningRate(), *callbacks]

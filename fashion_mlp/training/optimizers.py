@@ -11,9 +11,14 @@ import dataclasses
 import keras
 import numpy as np
 
-from fashion_mlp.config import OptimizerConfig, optimizer_config
+from fashion_mlp.config import DistillConfig, OptimizerConfig, optimizer_config
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
+from fashion_mlp.losses import (
+    DistillationLoss,
+    LabelAccuracy,
+    LabelCrossEntropy,
+    SparseCategoricalCrossentropyWithSmoothing,
+)
 from fashion_mlp.models import classify_outputs, probe_outputs
 
 ONE_CYCLE_WARMUP_FRACTION = 0.3  # Smith's one-cycle rises for ~30 % of training
@@ -28,6 +33,7 @@ def compile_model(
     total_steps: int | None = None,
     from_logits: bool | None = None,
     metrics=("accuracy",),
+    distill: DistillConfig | None = None,
     **settings,
 ) -> keras.Model:
     """Compile `model` with sparse categorical cross-entropy on integer labels; returns it.
@@ -50,6 +56,9 @@ def compile_model(
         total_steps: training steps (epochs x batches per epoch), needed by cosine and one_cycle.
         from_logits: whether the model outputs logits; None = detect with a small probe batch.
         metrics: Keras metrics to track.
+        distill: with a teacher, the distillation loss on target rows [one-hot | teacher
+            probabilities] (`fashion_mlp.distillation`), and accuracy and cross-entropy
+            against their labels, in place of the loss and `metrics`.
         **settings: any other OptimizerConfig field (learning_rate, momentum, nesterov,
             weight_decay, beta_1, beta_2, decay, schedule, warmup_steps, label_smoothing).
 
@@ -75,9 +84,15 @@ def compile_model(
     if config.label_smoothing:  # the loss is smoothed: also track the plain cross-entropy
         plain = keras.metrics.SparseCategoricalCrossentropy
         metrics.append(plain(name="cross_entropy", from_logits=from_logits))
+    loss = make_loss(config.label_smoothing, from_logits)
+    if distill is not None and distill.teacher is not None:
+        loss = DistillationLoss(
+            distill.temperature, distill.alpha, config.label_smoothing, from_logits=from_logits
+        )
+        metrics = [LabelAccuracy(), LabelCrossEntropy(from_logits=from_logits)]
     model.compile(
         optimizer=make_optimizer(config, learning_rate_schedule(config, total_steps)),
-        loss=make_loss(config.label_smoothing, from_logits),
+        loss=loss,
         metrics=metrics,
     )
     return model

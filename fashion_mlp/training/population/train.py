@@ -41,6 +41,7 @@ def train_population(
     checkpoint_dir: str | os.PathLike | None = None,
     on_epoch_end: EpochHook | None = None,
     chunks_per_epoch: int | None = None,
+    targets=None,
 ) -> list[dict[str, list[float]]]:
     """Train compiled models of one architecture together, each as `fit` would train it alone.
 
@@ -70,6 +71,7 @@ def train_population(
         on_epoch_end: called as on_epoch_end(epoch, logs) with one dict per member (None for a
             member that had already stopped).
         chunks_per_epoch: scans per epoch (default: as `fit_compiled`), for progress.
+        targets: what the loss trains on in place of the labels, as `fit`'s.
 
     Returns:
         Each member's history (loss, accuracy, val_loss, val_accuracy, learning_rate, seconds:
@@ -94,9 +96,8 @@ def train_population(
         restore_best_weights=restore_best_weights,
     )
     check_members(models)
-    arrays = DeviceData(
-        *split_validation(data.x_train, integer_labels(data.y_train), validation_split)
-    )
+    labels = integer_labels(data.y_train) if targets is None else targets
+    arrays = DeviceData(*split_validation(data.x_train, labels, validation_split))
     limit = members_per_program or members_per_program_for(
         models[0], batch_size, data_bytes=arrays.host_bytes
     )
