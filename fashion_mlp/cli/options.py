@@ -100,15 +100,18 @@ def add_input_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     )
 
 
-def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
-    """--preset and --config: where a config starts."""
+def add_preset_arguments(
+    parser: argparse.ArgumentParser, default: str | None = DEFAULT_PRESET, otherwise: str = ""
+) -> None:
+    """--preset and --config: where a config starts (`otherwise`: where without --preset,
+    when `default` is None)."""
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        default=DEFAULT_PRESET,
+        default=default,
         help="starting configuration: notebook = the notebook's experiment, smoke = the whole "
         "pipeline in seconds, fast = 90%% in a minute, best = the best plain MLP in 5 minutes "
-        f"(default: {DEFAULT_PRESET})",
+        f"(default: {default or otherwise})",
     )
     parser.add_argument(
         "--config",
@@ -118,9 +121,14 @@ def add_preset_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
-    """Every flag of an experiment: preset, config file, data, model, optimizer, training."""
-    add_preset_arguments(parser)
+def add_experiment_arguments(parser: argparse.ArgumentParser, teacher_flag: bool = True) -> None:
+    """Every flag of an experiment: preset, config file, data, model, optimizer, training,
+    distillation. Without `teacher_flag` (`distill`, whose first argument is the teacher):
+    no --teacher, and no preset unless --preset names one (the teacher's recipe is used)."""
+    if teacher_flag:
+        add_preset_arguments(parser)
+    else:
+        add_preset_arguments(parser, default=None, otherwise="the teacher's own recipe")
     group = parser.add_argument_group("data")
     add_data_arguments(group)
     group.add_argument(
@@ -140,6 +148,38 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     add_optimizer_arguments(parser)
     add_training_arguments(parser)
+    add_distill_arguments(parser, teacher_flag)
+
+
+def add_distill_arguments(parser: argparse.ArgumentParser, teacher_flag: bool) -> None:
+    """--temperature and --alpha of distillation, and --teacher where it is a flag (`distill`
+    takes the teacher as its first argument)."""
+    group = parser.add_argument_group("distillation (learning from a teacher run's answers)")
+    if teacher_flag:
+        group.add_argument(
+            "--teacher",
+            dest="distill.teacher",
+            metavar="RUN",
+            help="a finished run (an ensemble, typically) whose probabilities the model learns "
+            "from beside the labels (default: none; `fashion-mlp distill RUN` also starts "
+            "from the teacher's own recipe)",
+        )
+    group.add_argument(
+        "--temperature",
+        dest="distill.temperature",
+        type=float,
+        metavar="T",
+        help="softens the teacher's and the model's probabilities in the teacher's term; "
+        f"higher shares more of the teacher's second guesses {default_text('distill.temperature')}",
+    )
+    group.add_argument(
+        "--alpha",
+        dest="distill.alpha",
+        type=float,
+        metavar="A",
+        help="weight of the teacher's term against the labels', from 0 (labels only) to 1 "
+        f"(teacher only) {default_text('distill.alpha')}",
+    )
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

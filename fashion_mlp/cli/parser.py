@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_serve_command,
         add_sweep_command,
         add_ensemble_command,
+        add_distill_command,
         add_export_command,
     ):
         subparser = add_command(commands)
@@ -147,14 +148,7 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         "validation split 0.1, seed 0.",
     )
     add_experiment_arguments(parser)
-    group = parser.add_argument_group("run folder")
-    add_runs_dir_argument(group)
-    group.add_argument(
-        "--name",
-        help="name in the run folder runs/<timestamp>-<name> (default: the config file's name, "
-        "else the preset's; when flags change the preset's model, the model's, e.g. "
-        "mlp-256-128-relu)",
-    )
+    group = add_run_folder_arguments(parser)
     group.add_argument(
         "--resume",
         type=Path,
@@ -169,6 +163,44 @@ def add_train_command(commands) -> argparse.ArgumentParser:
         help="with --resume: import the model code the run's config.toml names without "
         "--model; only for run folders you trust (default: off, the code is not imported)",
     )
+    add_tracking_arguments(parser)
+    return parser
+
+
+def add_run_folder_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """--runs-dir and --name of a command that trains a run."""
+    group = parser.add_argument_group("run folder")
+    add_runs_dir_argument(group)
+    group.add_argument(
+        "--name",
+        help="name in the run folder runs/<timestamp>-<name> (default: the config file's name, "
+        "else the preset's; when flags change the preset's model, the model's, e.g. "
+        "mlp-256-128-relu)",
+    )
+    return group
+
+
+def add_distill_command(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "distill",
+        help="train one model on a teacher run's answers: an ensemble's accuracy at one "
+        "model's cost",
+        description="Knowledge distillation (Hinton, Vinyals and Dean, 2015): train a student "
+        "on the training images with the teacher run's class probabilities, softened by "
+        "--temperature, mixed with the true labels by --alpha. The teacher (any finished run, "
+        "typically an ensemble) answers every training image once, before training; for a "
+        "student trained with mirrored images, with the mean of its answers for the image "
+        "and its mirror. The student starts from the teacher's own recipe (an ensemble's: its "
+        "members') unless --preset or --config says otherwise, and every train flag applies. "
+        "It is an ordinary run (report, predict, serve, export) whose metrics.json names the "
+        "teacher; `sweep --teacher RUN --temperature 2 4 8` tunes T and alpha on validation.",
+    )
+    parser.add_argument(
+        "teacher", type=Path, metavar="TEACHER_RUN", help="the finished run to learn from"
+    )
+    add_experiment_arguments(parser, teacher_flag=False)
+    parser.set_defaults(resume=None, trust_run_code=False)  # what `train` reads of them
+    add_run_folder_arguments(parser)
     add_tracking_arguments(parser)
     return parser
 

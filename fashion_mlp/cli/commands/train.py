@@ -10,6 +10,7 @@ from fashion_mlp.cli.options import config_from_args
 from fashion_mlp.cli.progress import RichProgress
 from fashion_mlp.cli.tables import console, metrics_table
 from fashion_mlp.cli.tracking import open_tracker, report_tracking
+from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.ensembles import resume_ensemble
 from fashion_mlp.errors import RunError
 from fashion_mlp.experiment import resume_experiment, run_experiment
@@ -18,7 +19,8 @@ from fashion_mlp.tracking import RunTracker
 from fashion_mlp.training import resolve_engine
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, config: ExperimentConfig | None = None) -> int:
+    """Train `config` (default: the flags'), or resume `args.resume`; print and track it."""
     out = console()
     started: dict = {}
     tracker = open_tracker(args, out, RunTracker)  # before training: an unreachable store fails
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 trust_code=args.trust_run_code,
             )
         else:
-            config = config_from_args(args)
+            config = config or config_from_args(args)
             result = run_experiment(config, args.runs_dir, callbacks=progress, on_start=on_start)
     except KeyboardInterrupt:
         tracker.fail("KILLED")
