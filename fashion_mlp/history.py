@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 
 HISTORY_COLUMNS = (
@@ -74,11 +75,11 @@ def time_to_accuracy(
     epoch ends, so the seconds are those of the end of the first epoch at or above the
     threshold, not of the moment within it that the model got there.
 
-    A run without a validation split (no `val_accuracy`) gives an empty list: its training
-    accuracy is measured on the images it learns from, and its test accuracy once, at the end,
-    so neither says when the model became that good."""
+    A run without a validation split (no `val_accuracy`, or only NaN) gives an empty list: its
+    training accuracy is measured on the images it learns from, and its test accuracy once, at
+    the end, so neither says when the model became that good."""
     accuracies = history.get("val_accuracy") or []
-    if not accuracies:
+    if all(math.isnan(value) for value in accuracies):  # also when there are none
         return []
     seconds = history.get("seconds") or []
     reached = []

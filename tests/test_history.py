@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from fashion_mlp.history import ACCURACY_THRESHOLDS, time_to_accuracy
@@ -36,7 +38,7 @@ def test_the_default_thresholds_are_the_module_constant_in_order():
     assert reached[-1]["epoch"] is None  # 0.91 is above this history's best
 
 
-@pytest.mark.parametrize("val_accuracy", [None, []])
+@pytest.mark.parametrize("val_accuracy", [None, [], [math.nan] * 4])  # NaN: no split
 def test_no_validation_gives_nothing(val_accuracy):
     history = {key: values for key, values in HISTORY.items() if key != "val_accuracy"}
     if val_accuracy is not None:
