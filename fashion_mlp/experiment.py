@@ -24,6 +24,7 @@ from fashion_mlp.datasets import Dataset
 from fashion_mlp.distillation import distillation_targets, teacher_facts
 from fashion_mlp.errors import CalibrationError, RunError
 from fashion_mlp.files import resume_hint
+from fashion_mlp.history import time_to_accuracy
 from fashion_mlp.inference.evaluate import provenance_dict
 from fashion_mlp.inference.mirror import mirror_check
 from fashion_mlp.inference.predictor import Predictor
@@ -219,6 +220,8 @@ def write_results(
     } | extra_metrics
     if config.distill.teacher is not None:
         metrics["distilled_from"] = teacher_facts(config.distill)
+    if reached := time_to_accuracy(history):  # absent without a validation split
+        metrics["time_to_accuracy"] = reached
     run.write_metrics(metrics)
     if figures:
         write_run_figures(run.path, data, history, metrics, probabilities)

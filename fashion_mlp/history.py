@@ -1,10 +1,13 @@
 """history.csv: a run's per-epoch training history (loss, accuracy, learning rate...) as CSV
-text, and that text back as lists per column."""
+text, and that text back as lists per column; the time a history took to reach given
+validation accuracies."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+from collections.abc import Sequence
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -18,6 +21,9 @@ HISTORY_COLUMNS = (
     "seconds",
 )
 OPTIONAL_HISTORY_COLUMNS = ("cross_entropy", "val_cross_entropy")
+# validation accuracies timed (time_to_accuracy): from what a plain MLP reaches in its first
+# epochs up to what only the `best` recipe reaches, so every recipe reaches some but not all
+ACCURACY_THRESHOLDS = (0.85, 0.88, 0.90, 0.91)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -55,3 +61,36 @@ def parse_history_csv(text: str) -> dict[str, list[float]]:
             if column != "epoch" and value:
                 history.setdefault(column, []).append(float(value))
     return history
+
+
+def time_to_accuracy(
+    history: dict[str, list[float]], thresholds: Sequence[float] = ACCURACY_THRESHOLDS
+) -> list[dict[str, float | int | None]]:
+    """How long training took to reach each of the thresholds (default ACCURACY_THRESHOLDS) in
+    validation accuracy, so recipes compare by time, not epochs. One entry per threshold:
+    `val_accuracy` (the threshold), `epoch`, the 1-based epoch at whose end validation accuracy
+    first reached it, and `seconds`, the training seconds (`history["seconds"]`) summed over the
+    epochs up to and including that one; both None for a threshold never reached (`seconds`
+    also where the history lacks some of those epochs' seconds). Accuracy is measured only at
+    epoch ends, so the seconds are those of the end of the first epoch at or above the
+    threshold, not of the moment within it that the model got there.
+
+    A run without a validation split (no `val_accuracy`, or only NaN) gives an empty list: its
+    training accuracy is measured on the images it learns from, and its test accuracy once, at
+    the end, so neither says when the model became that good."""
+    accuracies = history.get("val_accuracy") or []
+    if all(math.isnan(value) for value in accuracies):  # also when there are none
+        return []
+    seconds = history.get("seconds") or []
+    reached = []
+    for threshold in thresholds:
+        epoch = next((i + 1 for i, value in enumerate(accuracies) if value >= threshold), None)
+        known = epoch is not None and epoch <= len(seconds)  # seconds of every epoch up to it
+        reached.append(
+            {
+                "val_accuracy": threshold,
+                "epoch": epoch,
+                "seconds": float(sum(seconds[:epoch])) if known else None,
+            }
+        )
+    return reached

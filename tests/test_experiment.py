@@ -14,6 +14,7 @@ from PIL import Image
 from fashion_mlp.cli import main
 from fashion_mlp.config import build_config
 from fashion_mlp.experiment import resume_experiment, run_experiment
+from fashion_mlp.history import time_to_accuracy
 from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir, list_runs
 
@@ -58,7 +59,14 @@ def test_smoke_cli_end_to_end(idx_data, tmp_path, capsys):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.5  # synthetic bands are easy to learn
     assert metrics["epochs_run"] == 2 and metrics["parameters"] == 784 * 32 + 32 + 32 * 10 + 10
-    assert len(RunDir(run_dir).read_history()["loss"]) == 2
+    history = RunDir(run_dir).read_history()
+    assert len(history["loss"]) == 2
+    expected = time_to_accuracy(history)  # the smoke preset validates on 10 %; csv: 6 digits
+    reached = metrics["time_to_accuracy"]
+    assert [(e["val_accuracy"], e["epoch"]) for e in reached] == [
+        (e["val_accuracy"], e["epoch"]) for e in expected
+    ]
+    assert [e["seconds"] for e in reached] == pytest.approx([e["seconds"] for e in expected])
 
     assert main(["evaluate", str(run_dir), "--json"]) == 0
     evaluated = json.loads(capsys.readouterr().out)

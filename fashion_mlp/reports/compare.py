@@ -12,11 +12,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.history import ACCURACY_THRESHOLDS
 from fashion_mlp.reports.figures import figure_png, new_figure
 from fashion_mlp.reports.html import flatten, html_figure, html_page, html_table, note, write_page
 from fashion_mlp.runs import RunDir
 
-METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs", "train_seconds")
+SECONDS_TO_COLUMNS = {  # metrics.json's time_to_accuracy: column -> validation accuracy
+    f"seconds_to_val_{threshold * 100:g}%": threshold for threshold in ACCURACY_THRESHOLDS
+}
+METRIC_COLUMNS = ("test_accuracy", "test_loss", "epochs", "train_seconds", *SECONDS_TO_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,30 @@ def differing_settings(runs: Sequence[ComparedRun]) -> dict[str, list]:
 
 
 def run_metrics(run: ComparedRun) -> dict[str, object]:
-    """Test accuracy, test loss, epochs run and training seconds of one run (None when unknown)."""
+    """Test accuracy, test loss, epochs run, training seconds and the training seconds to each
+    validation accuracy of one run (None when unknown: "not reached" tells the two apart)."""
     epochs = run.metrics.get("epochs_run")
     if epochs is None and run.history:
         epochs = len(next(iter(run.history.values())))
+    reached = {
+        entry.get("val_accuracy"): entry for entry in run.metrics.get("time_to_accuracy", [])
+    }
     return {
         "test_accuracy": run.metrics.get("test_accuracy"),
         "test_loss": run.metrics.get("test_loss"),
         "epochs": epochs,
         "train_seconds": run.metrics.get("timings", {}).get("train_seconds"),
+        **{
+            column: _seconds_to(reached.get(threshold))
+            for column, threshold in SECONDS_TO_COLUMNS.items()
+        },
     }
+
+
+def _seconds_to(entry: dict | None) -> float | str | None:
+    if entry is None:  # no validation split, or a run older than time_to_accuracy
+        return None
+    return "not reached" if entry.get("epoch") is None else entry.get("seconds")
 
 
 def comparison_table(runs: Sequence[ComparedRun]) -> list[dict[str, object]]:

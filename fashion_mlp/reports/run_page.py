@@ -117,8 +117,9 @@ def _history_section(run: RunDir, metrics: Mapping) -> str:
     history = run.read_history()
     if isinstance(metrics.get("ensemble"), Mapping):
         return _members_section(run, metrics["ensemble"])
+    heading = "<h2>Training history</h2>" + _time_to_accuracy_line(metrics)
     if not history:
-        return "<h2>Training history</h2>" + note(f"{run.HISTORY} not found or empty: skipped.")
+        return heading + note(f"{run.HISTORY} not found or empty: skipped.")
     headers = [name for name in HISTORY_COLUMNS if name in history]
     headers += [name for name in history if name not in headers]
     epochs = max(len(values) for values in history.values())
@@ -126,7 +127,27 @@ def _history_section(run: RunDir, metrics: Mapping) -> str:
         [epoch + 1, *(_value_at(history[name], epoch) for name in headers)]
         for epoch in range(epochs)
     ]
-    return "<h2>Training history</h2>" + html_table(["epoch", *headers], rows)
+    return heading + html_table(["epoch", *headers], rows)
+
+
+def _time_to_accuracy_line(metrics: Mapping) -> str:
+    """metrics.json's time_to_accuracy as one sentence (nothing without a validation split)."""
+    reached = metrics.get("time_to_accuracy") or []
+    if not reached:
+        return ""
+    parts = [_reached_text(entry) for entry in reached]
+    return f"<p>Validation accuracy reached: {escape(', '.join(parts))}.</p>"
+
+
+def _reached_text(entry: Mapping) -> str:
+    """One time_to_accuracy entry: "85 % at 4.1 s (epoch 2)", or "91 %: not reached"."""
+    threshold = f"{entry.get('val_accuracy', 0) * 100:g} %"
+    epoch, seconds = entry.get("epoch"), entry.get("seconds")
+    if epoch is None:
+        return f"{threshold}: not reached"
+    if seconds is None:
+        return f"{threshold} at epoch {epoch}"
+    return f"{threshold} at {seconds:.1f} s (epoch {epoch})"
 
 
 def _members_section(run: RunDir, ensemble: Mapping) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -68,6 +70,25 @@ def test_comparison_table_has_settings_and_metrics_per_run(two_runs):
     assert [row["train_seconds"] for row in rows] == pytest.approx([4.5, 7.5])
 
 
+def timed(run_dir):
+    """Give a fake run metrics.json's time_to_accuracy: 85 % reached, 88 % not."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["time_to_accuracy"] = [
+        {"val_accuracy": 0.85, "epoch": 2, "seconds": 4.06},
+        {"val_accuracy": 0.88, "epoch": None, "seconds": None},
+    ]
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    return run_dir
+
+
+def test_comparison_table_has_the_seconds_to_each_validation_accuracy(two_runs):
+    runs = [load_compared_run(timed(two_runs[0])), load_compared_run(two_runs[1])]
+    rows = comparison_table(runs)
+    assert [row["seconds_to_val_85%"] for row in rows] == [4.06, None]  # the second: no split
+    assert [row["seconds_to_val_88%"] for row in rows] == ["not reached", None]
+    assert [row["seconds_to_val_90%"] for row in rows] == [None, None]  # not recorded
+
+
 def test_validation_curves_overlay_runs_that_have_validation(two_runs):
     runs = [load_compared_run(run) for run in two_runs]
     fig = validation_curves_figure(runs)
@@ -103,6 +124,7 @@ def test_comparing_a_missing_run_is_a_run_error(tmp_path):
 def test_cli_compare_prints_differing_settings_and_metrics(two_runs, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps to the terminal width; keep names whole
     page, plot = tmp_path / "page.html", tmp_path / "curves.png"
+    timed(two_runs[0])
     assert main(["compare", *map(str, two_runs), "--html", str(page), "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     for expected in (
@@ -111,6 +133,9 @@ def test_cli_compare_prints_differing_settings_and_metrics(two_runs, tmp_path, c
         "training.epochs",
         "test_accuracy",
         "train_seconds",
+        "seconds_to_val_85%",
+        "4.06",
+        "not reached",
     ):
         assert expected in out
     assert "model.activation" not in out

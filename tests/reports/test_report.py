@@ -297,9 +297,26 @@ def test_corrupt_metrics_is_a_run_error(fake_run):
         write_run_page(run_dir)
 
 
+def test_report_says_when_each_validation_accuracy_was_reached(fake_run):
+    run_dir, _, _, metrics, _ = fake_run
+    metrics["time_to_accuracy"] = [
+        {"val_accuracy": 0.85, "epoch": 2, "seconds": 4.06},
+        {"val_accuracy": 0.9, "epoch": 3, "seconds": None},  # a history without its seconds
+        {"val_accuracy": 0.91, "epoch": None, "seconds": None},
+    ]
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    text = " ".join(parse(write_run_page(run_dir).read_text(encoding="utf-8")).text)
+    assert (
+        "Validation accuracy reached: 85 % at 4.1 s (epoch 2), 90 % at epoch 3, 91 %: not reached."
+        in text
+    )
+
+
 def test_report_of_a_run_without_validation_shows_training_columns_only(tmp_path):
     run_dir = make_fake_run(tmp_path, figures=False, validation_split=0.0)[0]
-    parsed = parse(write_run_page(run_dir).read_text(encoding="utf-8"))
+    page = write_run_page(run_dir).read_text(encoding="utf-8")
+    assert "Validation accuracy reached" not in page
+    parsed = parse(page)
     header, *rows = next(table for table in parsed.tables if table[0][:2] == ["epoch", "loss"])
     assert "val_loss" not in header and "accuracy" in header
     assert [row[0] for row in rows] == ["1", "2", "3"]

@@ -16,6 +16,7 @@ from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.cli.sweep_options import sweep_table
 from fashion_mlp.config import build_config
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.history import time_to_accuracy
 from fashion_mlp.runs import RunDir, list_runs
 from fashion_mlp.sweeps.folder import SweepDir
 from fashion_mlp.sweeps.grouping import group_trials, population_key
@@ -257,6 +258,11 @@ def test_members_saved_before_a_kill_are_finished_on_resume_and_only_the_rest_tr
     assert {row["status"] for row in runs} == {"finished"}
     (first,) = saved
     assert RunDir(first.path).read_metrics()["epochs_run"] == len(first.read_history()["loss"])
+    for run in map(RunDir, (tmp_path / "runs").iterdir()):  # the saved member and the others
+        timed, history = run.read_metrics()["time_to_accuracy"], run.read_history()
+        assert [entry["epoch"] for entry in timed] == [
+            e["epoch"] for e in time_to_accuracy(history)
+        ]
 
 
 def _recording(function, sizes):
