@@ -167,3 +167,24 @@ def test_bad_toml_file(tmp_path):
 
 def test_defaults_equal_the_notebook_preset():
     assert build_config(preset("notebook")) == ExperimentConfig()
+
+
+def test_a_distilled_config_round_trips_and_others_have_no_distill_table():
+    assert "distill" not in build_config(preset("fast")).to_dict()
+    config = build_config({"distill": {"teacher": "runs/x", "temperature": 2}})
+    assert build_config(config.to_dict()) == config
+    assert config.to_dict()["distill"] == {"teacher": "runs/x", "temperature": 2.0, "alpha": 0.9}
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"temperature": 0}, r"\[distill\] temperature = 0.*> 0"),
+        ({"alpha": 1.5}, r"\[distill\] alpha = 1.5.*\[0, 1\]"),
+        ({"teacher": 3}, r"\[distill\] teacher = 3.*run folder"),
+        ({"teachr": "x"}, r"teachr"),
+    ],
+)
+def test_bad_distillation_settings_name_the_table_and_the_range(values, message):
+    with pytest.raises(ConfigError, match=message):
+        build_config({"distill": values})

@@ -45,6 +45,7 @@ def config_keys() -> set[str]:
     keys = {f"data.{f.name}" for f in dataclasses.fields(ExperimentConfig().data)}
     keys |= {f"optimizer.{f.name}" for f in dataclasses.fields(ExperimentConfig().optimizer)}
     keys |= {f"training.{f.name}" for f in dataclasses.fields(ExperimentConfig().training)}
+    keys |= {f"distill.{f.name}" for f in dataclasses.fields(ExperimentConfig().distill)}
     keys |= {f"model.{f.name}" for f in dataclasses.fields(MLPSpec)} - DATA_SHAPED
     return keys | {"model.style", "model.user_model"}
 

@@ -15,7 +15,11 @@ from conftest import synthetic_dataset
 import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is imported)
 from fashion_mlp.config import MLPSpec, OptimizerConfig
 from fashion_mlp.errors import ConfigError
-from fashion_mlp.losses import SparseCategoricalCrossentropyWithSmoothing
+from fashion_mlp.losses import (
+    DistillationLoss,
+    LabelAccuracy,
+    SparseCategoricalCrossentropyWithSmoothing,
+)
 from fashion_mlp.models import build_model
 from fashion_mlp.training import compile_model, fit
 from fashion_mlp.training.population import train_population
@@ -216,6 +220,48 @@ def test_members_with_their_own_decay_or_smoothing_match_each_trained_alone(sett
             engine="compiled",
         )
         assert_same(model, history, reference, expected.history)  # val_loss: its own smoothing
+    first, second = (model.get_weights()[0] for model in models)
+    assert np.abs(first - second).max() > 1e-3  # the values made a difference
+
+
+@pytest.mark.slow
+def test_students_with_their_own_temperature_and_alpha_match_each_trained_alone():
+    teacher = np.random.default_rng(1).dirichlet(np.ones(10) * 0.5, size=len(DATA.y_train))
+    targets = np.concatenate([np.eye(10)[DATA.y_train], teacher], axis=1).astype(np.float32)
+    settings = [(1.0, 0.2), (8.0, 0.9)]  # far apart in 2 epochs
+
+    def student(temperature, alpha):
+        model = small_model(3)
+        model.compile(
+            optimizer=keras.optimizers.Adam(0.01),
+            loss=DistillationLoss(temperature, alpha, label_smoothing=0.1),
+            metrics=[LabelAccuracy()],
+        )
+        return model
+
+    models = [student(*values) for values in settings]
+    histories = train_population(
+        models,
+        DATA,
+        seeds=[3, 3],
+        epochs=2,
+        batch_size=BATCH,
+        validation_split=SPLIT,
+        targets=targets,
+    )
+    for model, history, values in zip(models, histories, settings, strict=True):
+        reference = student(*values)
+        expected = fit(
+            reference,
+            DATA,
+            epochs=2,
+            batch_size=BATCH,
+            validation_split=SPLIT,
+            seed=3,
+            engine="compiled",
+            targets=targets,
+        )
+        assert_same(model, history, reference, expected.history)
     first, second = (model.get_weights()[0] for model in models)
     assert np.abs(first - second).max() > 1e-3  # the values made a difference
 
