@@ -261,23 +261,28 @@ def load_user_model(reference: str, input_shape, num_classes: int) -> keras.Mode
     return model
 
 
-def check_trusted_code(reference: str, run_path, given: str | None, trust: bool) -> None:
-    """Refuse to import the code a run folder's config names (model.user_model) unless the user
-    vouched for it: passed the same FILE.py:FUNCTION again (`given`), or `trust`."""
-    resume = f"fashion-mlp train --resume {run_path}"
+def check_trusted_code(
+    reference: str, folder, given: str | None, trust: bool, kind: str = "run"
+) -> None:
+    """Refuse to import the code a run's (or sweep's: `kind`) config names (model.user_model)
+    unless the user vouched for it: passed the same FILE.py:FUNCTION again (`given`, a run's
+    resume only), or `trust`."""
+    command = "train" if kind == "run" else kind
+    resume = f"fashion-mlp {command} --resume {folder}"
     if given is not None and same_reference(given, reference):
         return
     if given is not None:
         raise RunError(
-            f"--model {given!r} is not the model run {run_path} was trained with "
+            f"--model {given!r} is not the model run {folder} was trained with "
             f"({reference!r}); pass that one ({resume} --model {reference}) or --trust-run-code"
         )
     if not trust:
         path_text = str(reference).rpartition(":")[0]
+        again = f"pass the model again ({resume} --model {reference}) or " if kind == "run" else ""
         raise RunError(
-            f"run {run_path} names code to import: model.user_model = {reference!r} (file "
-            f"{Path(path_text).resolve()}); resuming would run it. If you trust it, pass the "
-            f"model again ({resume} --model {reference}) or add --trust-run-code"
+            f"{kind} {folder} names code to import: model.user_model = {reference!r} (file "
+            f"{Path(path_text).resolve()}); resuming would run it. If you trust it, {again}add "
+            "--trust-run-code"
         )
 
 

@@ -64,3 +64,30 @@ def test_passing_the_model_again_or_trusting_the_run_resumes_it(untrusted_run, a
     assert main(["train", "--resume", str(untrusted_run), *allow]) == 0
     assert (untrusted_run.parent.parent / "imported").exists()
     assert RunDir(untrusted_run).is_finished
+
+
+@pytest.fixture
+def untrusted_sweep(untrusted_run, tmp_path):
+    """A sweep folder, killed before its first population, whose sweep.toml names user code."""
+    from fashion_mlp.sweeps.folder import new_sweep
+    from fashion_mlp.sweeps.local import LOCAL
+    from fashion_mlp.sweeps.spec import sweep_spec
+
+    config = RunDir(untrusted_run).read_config_table()
+    spec = sweep_spec({"base": config, "axes": {"training.seed": [0, 1]}}, base_dir=tmp_path)
+    folder, _ = new_sweep(spec, tmp_path / "sweeps", tmp_path / "runs", LOCAL)
+    return folder.path
+
+
+def test_a_sweeps_resume_refuses_its_code_too(untrusted_sweep, capsys):
+    assert main(["sweep", "--resume", str(untrusted_sweep)]) == 2
+    error = capsys.readouterr().err
+    assert "model.user_model" in error and "--trust-run-code" in error
+    assert f"sweep {untrusted_sweep} names code" in error
+    assert not (untrusted_sweep.parent.parent / "imported").exists()
+
+
+@pytest.mark.slow  # trains the sweep's two trials
+def test_trusting_the_sweep_resumes_it(untrusted_sweep):
+    assert main(["sweep", "--resume", str(untrusted_sweep), "--trust-run-code"]) == 0
+    assert (untrusted_sweep.parent.parent / "imported").exists()

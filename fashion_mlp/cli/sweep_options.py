@@ -170,6 +170,12 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
         help="finish a killed sweep: finished trials are kept, the rest continue (other flags "
         "are ignored: the sweep folder's sweep.toml is used; the backend flags may change how)",
     )
+    drawing.add_argument(
+        "--trust-run-code",
+        action="store_true",
+        help="with --resume: import the model code the sweep's sweep.toml names "
+        "(model.user_model); only for sweep folders you trust (default: off, refused)",
+    )
     where = parser.add_argument_group(
         "where populations train",
         "each population (trials that share a compiled program) "

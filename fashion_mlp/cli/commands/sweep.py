@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from fashion_mlp.cli.sweep_options import chosen_backend, ray_settings, sweep_table
 from fashion_mlp.cli.tables import compact_table, console
 from fashion_mlp.cli.tracking import open_tracker, report_tracking
+from fashion_mlp.models import check_trusted_code
 from fashion_mlp.sweeps.axis_figures import shown_setting
 from fashion_mlp.sweeps.backends import ray_config
 from fashion_mlp.sweeps.folder import SweepDir
@@ -156,7 +157,9 @@ def resume(args: argparse.Namespace, progress: SweepProgress):
     """A killed sweep finished on the backend it ran on (or --backend), its settings kept
     unless flags change them."""
     folder = SweepDir(args.resume)
-    folder.read_spec()  # a clear error when it is not a sweep folder
+    spec = folder.read_spec()  # a clear error when it is not a sweep folder
+    for reference in sorted({trial.config.model.user_model for trial in spec.trials()} - {None}):
+        check_trusted_code(reference, folder.path, None, args.trust_run_code, kind="sweep")
     stored = folder.read_state().get("backend", {"name": "local"})  # older sweeps: local
     backend = chosen_backend(args, stored["name"])
     if backend == "ray":
