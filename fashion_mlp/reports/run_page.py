@@ -117,7 +117,8 @@ def _history_section(run: RunDir, metrics: Mapping) -> str:
     history = run.read_history()
     if isinstance(metrics.get("ensemble"), Mapping):
         return _members_section(run, metrics["ensemble"])
-    heading = "<h2>Training history</h2>" + _time_to_accuracy_line(metrics)
+    heading = "<h2>Training history</h2>" + _teacher_line(run, metrics)
+    heading += _time_to_accuracy_line(metrics)
     if not history:
         return heading + note(f"{run.HISTORY} not found or empty: skipped.")
     headers = [name for name in HISTORY_COLUMNS if name in history]
@@ -128,6 +129,23 @@ def _history_section(run: RunDir, metrics: Mapping) -> str:
         for epoch in range(epochs)
     ]
     return heading + html_table(["epoch", *headers], rows)
+
+
+def _teacher_line(run: RunDir, metrics: Mapping) -> str:
+    """A distilled run's teacher, linked to its report, with what it taught with."""
+    teacher = metrics.get("distilled_from")
+    if not isinstance(teacher, Mapping):
+        return ""
+    report = Path(str(teacher.get("path", ""))) / RunDir.REPORT
+    link = escape(Path(os.path.relpath(report, run.path)).as_posix())
+    accuracy = teacher.get("test_accuracy")
+    scored = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
+    members = f", {teacher['members']} members" if teacher.get("members") else ""
+    return (
+        f'<p>Distilled from <a href="{link}">{escape(str(teacher.get("run", "")))}</a>'
+        f"{escape(members + scored)}: temperature {escape(str(teacher.get('temperature')))}, "
+        f"alpha {escape(str(teacher.get('alpha')))}; accuracy is against the true labels.</p>"
+    )
 
 
 def _time_to_accuracy_line(metrics: Mapping) -> str:

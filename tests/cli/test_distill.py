@@ -44,6 +44,8 @@ def test_a_student_starts_from_its_teachers_recipe_and_names_it(folder, capsys):
     assert facts["run"] == teacher.name and facts["temperature"] == 3.0
     assert facts["test_accuracy"] == RunDir(teacher).read_metrics()["test_accuracy"]
     assert "val_accuracy" in run.read_history()  # accuracy against the labels, on validation
+    page = (student / "report.html").read_text()
+    assert f'Distilled from <a href="../../teachers/{teacher.name}/report.html">' in page
     capsys.readouterr()
     assert main(["predict", str(student), "--test-index", "0"]) == 0  # an ordinary run
     assert main(["evaluate", str(student), "--json"]) == 0
