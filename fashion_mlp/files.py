@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -235,6 +236,33 @@ def folder_names(runs_dir: Path, name: str) -> Iterator[Path]:
     stem = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
     for attempt in range(1, 1000):
         yield runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+
+
+STAGED_PREFIX = ".new-"  # a folder being filled before it is renamed into place
+
+
+def staged_folder(runs_dir: Path) -> Path:
+    """A new hidden folder in runs_dir to fill before `publish_folder`, named after this process
+    (`.new-<pid>-<host>-...`), so that a later one can tell it was left by a killed process."""
+    prefix = f"{STAGED_PREFIX}{os.getpid()}-{_host_slug()}-"
+    return Path(tempfile.mkdtemp(dir=runs_dir, prefix=prefix))
+
+
+def remove_stale_staged_folders(runs_dir: Path) -> list[Path]:
+    """Delete the staged folders of this host's processes that no longer run (killed while
+    creating a folder: SIGKILL skips every cleanup); returns them. Another host's are kept."""
+    pattern = re.compile(rf"^{re.escape(STAGED_PREFIX)}(\d+)-{re.escape(_host_slug())}-")
+    removed = []
+    for entry in runs_dir.glob(f"{STAGED_PREFIX}*"):
+        match = pattern.match(entry.name)
+        if match and int(match.group(1)) != os.getpid() and not process_alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _host_slug() -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", socket.gethostname()) or "host"
 
 
 def publish_folder(staged: Path, runs_dir: Path, name: str) -> Path:

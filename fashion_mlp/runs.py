@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,9 @@ from fashion_mlp.files import (
     naming_disk_full,
     publish_folder,
     read_lock,
+    remove_stale_staged_folders,
     run_lock,
+    staged_folder,
     write_json,
     write_text,
 )
@@ -110,7 +111,8 @@ class RunDir:
         runs_dir = Path(runs_dir)
         with naming_disk_full(f"a new folder in {runs_dir}"):
             runs_dir.mkdir(parents=True, exist_ok=True)
-            staged = Path(tempfile.mkdtemp(dir=runs_dir, prefix=".new-"))
+            remove_stale_staged_folders(runs_dir)
+            staged = staged_folder(runs_dir)
         try:
             os.chmod(staged, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide the run
             run = cls(staged)
