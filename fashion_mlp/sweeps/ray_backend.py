@@ -34,7 +34,7 @@ try:
 except ImportError as error:  # the optional extra is not installed
     raise ConfigError(RAY_MISSING) from error
 
-from fashion_mlp.files import process_alive
+from fashion_mlp.files import process_alive, resume_hint
 from fashion_mlp.runs import RunDir
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
@@ -61,7 +61,8 @@ def run_sweep_on_ray(
     check_grace_period(spec, settings)
     check_data(spec.trials())
     folder, state = new_sweep(spec, sweeps_dir, runs_dir, backend(settings))
-    return _run(folder, spec, state, settings, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path} --backend ray"):
+        return _run(folder, spec, state, settings, on_event)
 
 
 def resume_sweep_on_ray(
@@ -73,7 +74,8 @@ def resume_sweep_on_ray(
     spec, state = folder.read_spec(), folder.read_state()
     check_grace_period(spec, settings)
     state["backend"] = backend(settings)
-    return _run(folder, spec, state, settings, on_event)
+    with resume_hint(f"fashion-mlp sweep --resume {folder.path} --backend ray"):
+        return _run(folder, spec, state, settings, on_event)
 
 
 def check_grace_period(spec: SweepSpec, settings: RayConfig) -> None:

@@ -284,3 +284,20 @@ def test_backend_flags_parse_and_bad_ones_are_errors(data_folder, tmp_path, caps
     with pytest.raises(ConfigError, match="--address ''"):
         RayConfig(address=" ")
     assert sweep_spec({"preset": "smoke", "axes": {"training.seed": [0, 1]}}).trials()
+
+
+def test_a_full_disk_on_ray_says_to_resume_on_ray(data_folder, tmp_path, monkeypatch):
+    from fashion_mlp.files import DiskFullError
+
+    def full(*args, **kwargs):
+        raise DiskFullError(tmp_path / "runs" / "x" / "history.csv")
+
+    monkeypatch.setattr(ray_backend, "_run", full)  # where a population's write would fail
+    base = {"data": {"name": str(data_folder)}}
+    spec = sweep_spec({"preset": "smoke", "base": base, "axes": {"training.seed": [0, 1]}})
+    with pytest.raises(DiskFullError) as error:
+        ray_backend.run_sweep_on_ray(spec, tmp_path / "sweeps", tmp_path / "runs")
+    (folder,) = (tmp_path / "sweeps").iterdir()
+    assert f"continue with `fashion-mlp sweep --resume {folder} --backend ray`" in str(error.value)
+    with pytest.raises(DiskFullError, match=f"--resume {folder} --backend ray"):
+        ray_backend.resume_sweep_on_ray(folder, RayConfig())
