@@ -48,6 +48,35 @@ RECIPES = {  # name -> flags; every recipe keeps the notebook's validation split
     "wide_d03_flip_40": f"{WIDE} --epochs 40 --flip",
     "wide_d02_flip_bn_40": f"{WIDE} --epochs 40 --dropout 0.2 --flip --batch-norm",
 }
+MID = WIDE.replace("1024 1024", "512 512")
+RECIPES |= {  # the 25-second search behind `fast` (issue 25): every idea within the time budget
+    "mid_10": f"{MID} --epochs 10",
+    "mid_b256_12": f"{MID} --epochs 12 --batch-size 256 --learning-rate 3e-3",
+    "mid_bn_10": f"{MID} --epochs 10 --batch-norm",
+    "mid_b256_bn_12": f"{MID} --epochs 12 --batch-size 256 --learning-rate 3e-3 --batch-norm",
+    "mid_b256_bn_10": f"{MID} --epochs 10 --batch-size 256 --learning-rate 3e-3 --batch-norm",
+    "mid_b512_bn_16": f"{MID} --epochs 16 --batch-size 512 --learning-rate 5e-3 --batch-norm",
+    "mid_b256_bn_d02_12": f"{MID} --epochs 12 --batch-size 256 --learning-rate 3e-3 --batch-norm "
+    "--dropout 0.2",
+    "w768_b256_bn_8": f"{MID} --epochs 8 --batch-size 256 --learning-rate 3e-3 --batch-norm "
+    "--hidden 768 768",
+    "mid_b256_bn_flip_12": f"{MID} --epochs 12 --batch-size 256 --learning-rate 3e-3 "
+    "--batch-norm --flip",
+    "mid_b512_bn_d02_16": f"{MID} --epochs 16 --batch-size 512 --learning-rate 5e-3 --batch-norm "
+    "--dropout 0.2",
+    "mid_b512_bn_20": f"{MID} --epochs 20 --batch-size 512 --learning-rate 5e-3 --batch-norm",
+    "mid_b1024_bn_20": f"{MID} --epochs 20 --batch-size 1024 --learning-rate 8e-3 --batch-norm",
+    "w1024_b512_bn_10": f"{MID} --epochs 10 --batch-size 512 --learning-rate 5e-3 --batch-norm "
+    "--hidden 1024 1024",
+    "mid_b512_bn_nols_16": f"{MID} --epochs 16 --batch-size 512 --learning-rate 5e-3 "
+    "--batch-norm --label-smoothing 0",
+    "mid_b512_bn_12": f"{MID} --epochs 12 --batch-size 512 --learning-rate 5e-3 --batch-norm",
+    "mid_b512_bn_d02_12": f"{MID} --epochs 12 --batch-size 512 --learning-rate 5e-3 --batch-norm "
+    "--dropout 0.2",
+    "mid_b512_bn_lr8_12": f"{MID} --epochs 12 --batch-size 512 --learning-rate 8e-3 --batch-norm",
+    "mid_b512_bn_14": f"{MID} --epochs 14 --batch-size 512 --learning-rate 5e-3 --batch-norm",
+    "mid_15": f"{MID} --epochs 15",
+}
 
 
 def train(name: str, flags: str, runs_dir: Path, seed: int) -> dict:

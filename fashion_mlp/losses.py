@@ -68,8 +68,8 @@ class DistillationLoss(SparseCategoricalCrossentropyWithSmoothing):
 
     def __init__(
         self,
-        temperature: float = 4.0,
-        alpha: float = 0.9,
+        temperature: float = 2.0,
+        alpha: float = 0.5,
         label_smoothing: float = 0.0,
         from_logits: bool = False,
         name: str = "distillation",

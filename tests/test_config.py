@@ -173,7 +173,7 @@ def test_a_distilled_config_round_trips_and_others_have_no_distill_table():
     assert "distill" not in build_config(preset("fast")).to_dict()
     config = build_config({"distill": {"teacher": "runs/x", "temperature": 2}})
     assert build_config(config.to_dict()) == config
-    assert config.to_dict()["distill"] == {"teacher": "runs/x", "temperature": 2.0, "alpha": 0.9}
+    assert config.to_dict()["distill"] == {"teacher": "runs/x", "temperature": 2.0, "alpha": 0.5}
 
 
 @pytest.mark.parametrize(

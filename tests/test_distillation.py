@@ -44,7 +44,7 @@ def data(teacher):
 
 def config_for(teacher, **model):
     return build_config(
-        preset("smoke"), {"model": model, "distill": {"teacher": str(teacher), "alpha": 0.5}}
+        preset("smoke"), {"model": model, "distill": {"teacher": str(teacher), "alpha": 0.3}}
     )
 
 
@@ -86,7 +86,7 @@ def test_the_facts_name_the_teacher_its_accuracy_and_settings(teacher):
     facts = teacher_facts(config_for(teacher).distill)
     assert facts["run"] == teacher.name
     assert facts["test_accuracy"] == RunDir(teacher).read_metrics()["test_accuracy"]
-    assert (facts["temperature"], facts["alpha"]) == (4.0, 0.5)
+    assert (facts["temperature"], facts["alpha"]) == (2.0, 0.3)
 
 
 def test_a_student_taught_by_the_teacher_alone_follows_it_against_the_labels():

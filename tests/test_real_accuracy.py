@@ -10,8 +10,10 @@ import pytest
 from PIL import Image
 
 from fashion_mlp.config import build_config
+from fashion_mlp.ensembles import build_ensemble
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inference.predict_inputs import predict_inputs
+from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.presets import preset
 
 pytestmark = pytest.mark.realdata
@@ -101,10 +103,51 @@ def test_notebook_preset_accuracy_over_three_seeds(real_data, tmp_path):
     assert np.mean(accuracies) >= 0.865, accuracies
 
 
+@pytest.fixture(scope="module")
+def fast_seeds(real_data, tmp_path_factory):
+    """The fast preset's seeds 0-2 (about 21 s of training each on an idle 2-core machine)."""
+    folder = tmp_path_factory.mktemp("fast")
+    runs = []
+    for seed in (0, 1, 2):
+        config = build_config(preset("fast"), {"training": {"seed": seed}})
+        run = run_experiment(dataclasses.replace(config, name=f"fast{seed}"), folder, figures=False)
+        runs.append(run)
+    return runs
+
+
+def accuracy_of(run) -> float:
+    return run.metrics["test_accuracy"]
+
+
 @pytest.mark.slow
-def test_fast_preset_clears_89_5_percent(real_data, tmp_path):
-    """The fast preset measured 90.47-90.78 % over seeds 0-2 (docs): seed 0 must clear 89.5 %."""
-    result = run_experiment(build_config(preset("fast")), tmp_path, figures=False)
-    assert result.metrics["test_accuracy"] >= 0.895, result.metrics["test_accuracy"]
-    assert "cross_entropy" in result.history  # the plain loss beside the smoothed one
-    assert "val_accuracy" not in result.history  # trained on all 60,000 training images
+def test_fast_preset_clears_90_percent_on_average(fast_seeds):
+    """Measured 90.09, 90.08 and 90.17 % (docs); another CPU's arithmetic moves them a little."""
+    accuracies = [accuracy_of(run) for run in fast_seeds]
+    assert min(accuracies) >= 0.895 and np.mean(accuracies) >= 0.898, accuracies
+    assert "cross_entropy" in fast_seeds[0].history  # the plain loss beside the smoothed one
+    assert "val_accuracy" not in fast_seeds[0].history  # trained on all 60,000 training images
+
+
+@pytest.mark.slow
+def test_a_student_follows_its_teacher_on_images_it_never_saw(fast_seeds, real_data, tmp_path):
+    """A student of seeds 0 and 1's ensemble (teacher-heavy, alpha 0.9) agrees with that
+    teacher on the test set more than seed 2, trained the same way without it, does. (Within
+    `fast`'s budget no alpha beat the labels alone on validation: docs, accuracy search.)"""
+    teacher = build_ensemble([run.run_dir for run in fast_seeds[:2]], tmp_path)
+    distill = {"teacher": str(teacher.run_dir), "alpha": 0.9}
+    config = build_config(preset("fast"), {"training": {"seed": 2}, "distill": distill})
+    student = run_experiment(dataclasses.replace(config, name="student"), tmp_path, figures=False)
+    test_images = real_data.x_test
+    answers = {
+        name: Predictor.load(run_dir).predict_proba(test_images).argmax(axis=1)
+        for name, run_dir in [
+            ("teacher", teacher.run_dir),
+            ("student", student.run_dir),
+            ("plain", fast_seeds[2].run_dir),
+        ]
+    }
+    follows = np.mean(answers["student"] == answers["teacher"])
+    alone = np.mean(answers["plain"] == answers["teacher"])
+    assert follows > alone + 0.005, (follows, alone)
+    assert student.metrics["distilled_from"]["members"] == 2
+    assert accuracy_of(student) >= 0.895  # and it is as accurate as a fast run

@@ -168,7 +168,9 @@ def config_page() -> str:
         "",
         "## Top level",
         "",
-        *settings_table(settings.ExperimentConfig, skip=("data", "model", "optimizer", "training")),
+        *settings_table(
+            settings.ExperimentConfig, skip=("data", "model", "optimizer", "training", "distill")
+        ),
         "",
         "## [data]",
         "",
@@ -193,6 +195,14 @@ def config_page() -> str:
         "## [training]",
         "",
         *settings_table(settings.TrainingConfig),
+        "",
+        "## [distill]",
+        "",
+        "Knowledge distillation: present only in the config of a run trained with a teacher "
+        "(`fashion-mlp distill`, `--teacher`); see [Sweeps and ensembles]"
+        "(../how-to/sweeps-ensembles.md#distillation-an-ensembles-answers-in-one-model).",
+        "",
+        *settings_table(settings.DistillConfig),
         "",
         "## A sweep file's [sweep] table",
         "",

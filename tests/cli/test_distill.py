@@ -39,7 +39,7 @@ def test_a_student_starts_from_its_teachers_recipe_and_names_it(folder, capsys):
     config = run.read_config()
     assert config.model.spec.hidden == (48,)  # the teacher's, not smoke's 32
     assert config.distill.teacher == str(teacher.resolve())
-    assert (config.distill.temperature, config.distill.alpha) == (3.0, 0.9)
+    assert (config.distill.temperature, config.distill.alpha) == (3.0, 0.5)
     facts = run.read_metrics()["distilled_from"]
     assert facts["run"] == teacher.name and facts["temperature"] == 3.0
     assert facts["test_accuracy"] == RunDir(teacher).read_metrics()["test_accuracy"]
@@ -54,12 +54,12 @@ def test_a_student_starts_from_its_teachers_recipe_and_names_it(folder, capsys):
 def test_train_teacher_with_a_preset_and_flags_overrides_the_recipe(folder):
     teacher, runs = teacher_of(folder), folder / "flags"
     data = ["--data", str(folder / "data"), "--train-limit", "0", "--test-limit", "0"]
-    argv = ["train", "--preset", "smoke", *data, "--teacher", str(teacher), "--alpha", "0.5"]
+    argv = ["train", "--preset", "smoke", *data, "--teacher", str(teacher), "--alpha", "0.7"]
     assert main([*argv, "--hidden", "16", "--runs-dir", str(runs)]) == 0
     (student,) = runs.iterdir()
     config = RunDir(student).read_config()
-    assert config.model.spec.hidden == (16,) and config.distill.alpha == 0.5
-    assert RunDir(student).read_metrics()["distilled_from"]["alpha"] == 0.5
+    assert config.model.spec.hidden == (16,) and config.distill.alpha == 0.7
+    assert RunDir(student).read_metrics()["distilled_from"]["alpha"] == 0.7
 
 
 def test_a_teacher_that_is_not_a_finished_run_is_an_error_naming_the_fix(folder, capsys):
