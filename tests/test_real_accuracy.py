@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from fashion_mlp.config import build_config
-from fashion_mlp.ensembles import build_ensemble
 from fashion_mlp.experiment import run_experiment
 from fashion_mlp.inference.predict_inputs import predict_inputs
 from fashion_mlp.inference.predictor import Predictor
@@ -91,14 +90,21 @@ def test_broken_files_get_clear_errors_and_do_not_stop_others(one_epoch_run, tmp
     assert "truncated" in results[3].error or "corrupt" in results[3].error
 
 
-@pytest.mark.slow
-def test_notebook_preset_accuracy_over_three_seeds(real_data, tmp_path):
-    """The notebook got 86.5-87.1 %: seed 0 must reach 86.0 %, the mean of seeds 0-2 86.5 %."""
-    accuracies = []
+@pytest.fixture(scope="module")
+def notebook_seeds(real_data, tmp_path_factory):
+    """The notebook preset's seeds 0-2 (about 5 s of training each)."""
+    folder = tmp_path_factory.mktemp("notebook")
+    runs = []
     for seed in (0, 1, 2):
         config = build_config(preset("notebook"), {"training": {"seed": seed}})
-        config = dataclasses.replace(config, name=f"seed{seed}")
-        accuracies.append(run_experiment(config, tmp_path).metrics["test_accuracy"])
+        runs.append(run_experiment(dataclasses.replace(config, name=f"seed{seed}"), folder))
+    return runs
+
+
+@pytest.mark.slow
+def test_notebook_preset_accuracy_over_three_seeds(notebook_seeds):
+    """The notebook got 86.5-87.1 %: seed 0 must reach 86.0 %, the mean of seeds 0-2 86.5 %."""
+    accuracies = [run.metrics["test_accuracy"] for run in notebook_seeds]
     assert accuracies[0] >= 0.860, accuracies
     assert np.mean(accuracies) >= 0.865, accuracies
 
@@ -129,25 +135,22 @@ def test_fast_preset_clears_90_percent_on_average(fast_seeds):
 
 
 @pytest.mark.slow
-def test_a_student_follows_its_teacher_on_images_it_never_saw(fast_seeds, real_data, tmp_path):
-    """A student of seeds 0 and 1's ensemble (teacher-heavy, alpha 0.9) agrees with that
-    teacher on the test set more than seed 2, trained the same way without it, does. (Within
-    `fast`'s budget no alpha beat the labels alone on validation: docs, accuracy search.)"""
-    teacher = build_ensemble([run.run_dir for run in fast_seeds[:2]], tmp_path)
+def test_a_student_follows_its_teacher_on_images_it_never_saw(
+    notebook_seeds, fast_seeds, real_data, tmp_path
+):
+    """A `fast` student of the notebook's model (alpha 0.9) agrees with that teacher on the test
+    set more than the same `fast` run without it does (93.6 against 90.9 % measured): it learned
+    the teacher's answers, mistakes included, not only the labels. (Within `fast`'s budget no
+    teacher beat the labels alone on validation: docs, accuracy search.)"""
+    teacher = notebook_seeds[0]
     distill = {"teacher": str(teacher.run_dir), "alpha": 0.9}
-    config = build_config(preset("fast"), {"training": {"seed": 2}, "distill": distill})
+    config = build_config(preset("fast"), {"training": {"seed": 0}, "distill": distill})
     student = run_experiment(dataclasses.replace(config, name="student"), tmp_path, figures=False)
-    test_images = real_data.x_test
     answers = {
-        name: Predictor.load(run_dir).predict_proba(test_images).argmax(axis=1)
-        for name, run_dir in [
-            ("teacher", teacher.run_dir),
-            ("student", student.run_dir),
-            ("plain", fast_seeds[2].run_dir),
-        ]
+        name: Predictor.load(run.run_dir).predict_proba(real_data.x_test).argmax(axis=1)
+        for name, run in [("teacher", teacher), ("student", student), ("plain", fast_seeds[0])]
     }
     follows = np.mean(answers["student"] == answers["teacher"])
     alone = np.mean(answers["plain"] == answers["teacher"])
-    assert follows > alone + 0.005, (follows, alone)
-    assert student.metrics["distilled_from"]["members"] == 2
-    assert accuracy_of(student) >= 0.895  # and it is as accurate as a fast run
+    assert follows > alone + 0.01, (follows, alone)
+    assert student.metrics["distilled_from"]["test_accuracy"] == accuracy_of(teacher)
