@@ -67,7 +67,8 @@ def test_smoke_cli_end_to_end(idx_data, tmp_path, capsys):
         (e["val_accuracy"], e["epoch"]) for e in expected
     ]
     assert [e["seconds"] for e in reached] == pytest.approx(
-        [e["seconds"] for e in expected], rel=1e-5  # the csv keeps 6 significant digits
+        [e["seconds"] for e in expected],
+        rel=1e-5,  # the csv keeps 6 significant digits
     )
 
     assert main(["evaluate", str(run_dir), "--json"]) == 0
