@@ -1,5 +1,6 @@
-"""Resuming a run folder never imports the code its config names unless the user passes that
-model again (--model FILE.py:FUNCTION) or --trust-run-code; the refusal says both ways."""
+"""Resuming a run folder, or distilling from one, never imports the code its config names
+unless the user passes a model (--model FILE.py:FUNCTION) or --trust-run-code; the refusal
+says both ways."""
 
 from __future__ import annotations
 
@@ -91,3 +92,33 @@ def test_a_sweeps_resume_refuses_its_code_too(untrusted_sweep, capsys):
 def test_trusting_the_sweep_resumes_it(untrusted_sweep):
     assert main(["sweep", "--resume", str(untrusted_sweep), "--trust-run-code"]) == 0
     assert (untrusted_sweep.parent.parent / "imported").exists()
+
+
+@pytest.fixture
+def untrusted_teacher(untrusted_run):
+    """A finished run, as a teacher, whose config names user code."""
+    (untrusted_run / "metrics.json").write_text('{"test_accuracy": 0.5}')
+    RunDir(untrusted_run).mark_finished()
+    return untrusted_run
+
+
+def test_a_student_of_a_teachers_recipe_refuses_its_code(untrusted_teacher, capsys):
+    assert main(["distill", str(untrusted_teacher)]) == 2
+    error = capsys.readouterr().err
+    assert "model.user_model" in error and "--trust-run-code" in error
+    assert f"teacher {untrusted_teacher} names code" in error
+    assert not (untrusted_teacher.parent.parent / "imported").exists()
+
+
+@pytest.mark.parametrize("allow", [["--trust-run-code"], ["--model", "net.py:build"]])
+def test_trusting_the_teacher_or_choosing_the_model_builds_the_student(
+    untrusted_teacher, allow, monkeypatch
+):
+    from fashion_mlp.cli.commands import distill, train
+
+    started = []
+    monkeypatch.setattr(train, "run", lambda args, config: started.append(config) or 0)
+    assert main(["distill", str(untrusted_teacher), *allow]) == 0
+    assert started[0].model.user_model.endswith("net.py:build")
+    assert started[0].distill.teacher == str(untrusted_teacher.resolve())
+    assert started[0].name == distill.STUDENT_NAME

@@ -199,8 +199,14 @@ def add_distill_command(commands) -> argparse.ArgumentParser:
         "teacher", type=Path, metavar="TEACHER_RUN", help="the finished run to learn from"
     )
     add_experiment_arguments(parser, teacher_flag=False)
-    parser.set_defaults(resume=None, trust_run_code=False)  # what `train` reads of them
-    add_run_folder_arguments(parser)
+    parser.set_defaults(resume=None)  # what `train` reads of it
+    group = add_run_folder_arguments(parser)
+    group.add_argument(
+        "--trust-run-code",
+        action="store_true",
+        help="start from a teacher whose config.toml names model code (model.user_model) and "
+        "import that code; only for run folders you trust (default: refused)",
+    )
     add_tracking_arguments(parser)
     return parser
 
