@@ -110,15 +110,11 @@ def test_notebook_preset_accuracy_over_three_seeds(notebook_seeds):
 
 
 @pytest.fixture(scope="module")
-def fast_seeds(real_data, tmp_path_factory):
-    """The fast preset's seeds 0-2 (about 21 s of training each on an idle 2-core machine)."""
+def fast_run(real_data, tmp_path_factory):
+    """The fast preset's seed 0 (about 21 s of training on an idle 2-core machine)."""
+    config = build_config(preset("fast"), {"training": {"seed": 0}})
     folder = tmp_path_factory.mktemp("fast")
-    runs = []
-    for seed in (0, 1, 2):
-        config = build_config(preset("fast"), {"training": {"seed": seed}})
-        run = run_experiment(dataclasses.replace(config, name=f"fast{seed}"), folder, figures=False)
-        runs.append(run)
-    return runs
+    return run_experiment(dataclasses.replace(config, name="fast"), folder, figures=False)
 
 
 def accuracy_of(run) -> float:
@@ -126,31 +122,31 @@ def accuracy_of(run) -> float:
 
 
 @pytest.mark.slow
-def test_fast_preset_clears_90_percent_on_average(fast_seeds):
-    """Measured 90.09, 90.08 and 90.17 % (docs); another CPU's arithmetic moves them a little."""
-    accuracies = [accuracy_of(run) for run in fast_seeds]
-    assert min(accuracies) >= 0.895 and np.mean(accuracies) >= 0.898, accuracies
-    assert "cross_entropy" in fast_seeds[0].history  # the plain loss beside the smoothed one
-    assert "val_accuracy" not in fast_seeds[0].history  # trained on all 60,000 training images
+def test_the_fast_preset_reaches_90_percent(fast_run):
+    """Seed 0 measured 90.09 % (seeds 0-2: a 90.11 % mean, docs' performance page, with the
+    command); another CPU's arithmetic moves it a little."""
+    assert accuracy_of(fast_run) >= 0.895
+    assert "cross_entropy" in fast_run.history  # the plain loss beside the smoothed one
+    assert "val_accuracy" not in fast_run.history  # trained on all 60,000 training images
 
 
 @pytest.mark.slow
-def test_a_student_follows_its_teacher_on_images_it_never_saw(
-    notebook_seeds, fast_seeds, real_data, tmp_path
+def test_a_student_learns_its_teachers_answers_on_images_it_never_saw(
+    notebook_seeds, fast_run, real_data, tmp_path
 ):
-    """A `fast` student of the notebook's model (alpha 0.9) agrees with that teacher on the test
-    set more than the same `fast` run without it does (93.6 against 90.9 % measured): it learned
-    the teacher's answers, mistakes included, not only the labels. (Within `fast`'s budget no
-    teacher beat the labels alone on validation: docs, accuracy search.)"""
-    teacher = notebook_seeds[0]
-    distill = {"teacher": str(teacher.run_dir), "alpha": 0.9}
-    config = build_config(preset("fast"), {"training": {"seed": 0}, "distill": distill})
+    """The notebook's network distilled from a fast run (alpha 0.9) agrees with that teacher on
+    the test set more than the same notebook run without it (94.5 against 90.9 % measured) and
+    is more accurate (88.2 against 86.4 %): it learned more than the labels say."""
+    distill = {"teacher": str(fast_run.run_dir), "alpha": 0.9}
+    config = build_config(preset("notebook"), {"training": {"seed": 0}, "distill": distill})
     student = run_experiment(dataclasses.replace(config, name="student"), tmp_path, figures=False)
+    plain = notebook_seeds[0]
     answers = {
         name: Predictor.load(run.run_dir).predict_proba(real_data.x_test).argmax(axis=1)
-        for name, run in [("teacher", teacher), ("student", student), ("plain", fast_seeds[0])]
+        for name, run in [("teacher", fast_run), ("student", student), ("plain", plain)]
     }
     follows = np.mean(answers["student"] == answers["teacher"])
     alone = np.mean(answers["plain"] == answers["teacher"])
-    assert follows > alone + 0.01, (follows, alone)
-    assert student.metrics["distilled_from"]["test_accuracy"] == accuracy_of(teacher)
+    assert follows > alone + 0.015, (follows, alone)
+    assert accuracy_of(student) > accuracy_of(plain) + 0.005
+    assert student.metrics["distilled_from"]["test_accuracy"] == accuracy_of(fast_run)
