@@ -29,7 +29,7 @@ ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 # Most pixels decoded at full size. Pillow keeps RGB(A), I and F at 4 bytes a pixel, and a
 # palette image with transparency becomes RGBA, then premultiplied RGBa, before it is reduced:
-# 9 bytes a pixel, 450 MB here, the worst case (docs: performance, serving), so no
+# 9 bytes a pixel, 450 MB at this limit, the worst case (docs: performance, serving), so no
 # input costs more than about 500 MB. Larger images are refused before decoding, except JPEGs,
 # which libjpeg decodes at 1/2, 1/4 or 1/8 size (Pillow's own limit, 89 megapixels, applies).
 MAX_DECODED_PIXELS = 50_000_000
