@@ -15,6 +15,7 @@ from fashion_mlp.cli import main
 from fashion_mlp.config import build_config
 from fashion_mlp.experiment import resume_experiment, run_experiment
 from fashion_mlp.history import time_to_accuracy
+from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir, list_runs
 
@@ -156,6 +157,23 @@ def test_metrics_confusion_rows_sum_to_class_counts(finished_run):
     rows = np.array(result.metrics["confusion_matrix"]).sum(axis=1)
     assert rows.tolist() == np.bincount(data.y_test, minlength=10).tolist()
     assert result.metrics["data"]["source"] == "path"
+
+
+@FINISHED_RUN
+def test_a_finished_run_records_its_mirror_scores(finished_run):
+    """metrics.json["mirror"]: validation accuracy of images either way round, plain and averaged
+    with their mirror, and the choice photos follow (issue 26), as computed by hand here."""
+    run = RunDir(finished_run.run_dir)
+    mirror = run.read_metrics()["mirror"]
+    data = synthetic_dataset()
+    x_val, y_val = data.x_train[-60:], data.y_train[-60:]  # the smoke preset's last 10 %
+    predictor = Predictor.load(run)
+    plain, flipped = (predictor.predict_proba(x, raw=True) for x in (x_val, x_val[..., ::-1]))
+    either_way = np.mean([np.mean(p.argmax(axis=1) == y_val) for p in (plain, flipped)])
+    averaged = np.mean(((plain + flipped) / 2).argmax(axis=1) == y_val)
+    assert mirror["validation_plain"] == pytest.approx(either_way)
+    assert mirror["validation_averaged"] == pytest.approx(averaged)
+    assert mirror["average_photos"] is bool(averaged > either_way)
 
 
 @FINISHED_RUN

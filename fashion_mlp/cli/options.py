@@ -10,7 +10,6 @@ Keras-free, like the rest of the parser.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from fashion_mlp.config import (
     read_toml,
 )
 from fashion_mlp.presets import PRESETS, preset
+from fashion_mlp.run_names import preset_config
 
 PRESET_CONFIGS = {name: build_config(preset(name)) for name in PRESETS}
 DEFAULT_PRESET = "notebook"
@@ -430,17 +430,8 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    """preset, then --config file, then flags; named by `--name`, the file, or the model."""
+    """preset, then --config file, then flags; named by `--name`, the file, or the model
+    (`preset_config`)."""
     file_layer = read_toml(args.config) if args.config else {}
-    config = build_config(preset(args.preset), file_layer, flag_overrides(args))
-    return dataclasses.replace(config, name=run_name(config, args, "name" in file_layer))
-
-
-def run_name(config: ExperimentConfig, args: argparse.Namespace, named_by_file: bool) -> str:
-    """--name; else the config file's name; else the preset's, unless flags changed its model:
-    then what was trained ('mlp-256-128-relu'), so the run is not listed as the preset."""
-    if getattr(args, "name", None):
-        return args.name
-    if named_by_file or config.model == PRESET_CONFIGS[args.preset].model:
-        return config.name
-    return config.model.short_name
+    name_layer = {"name": args.name} if getattr(args, "name", None) else {}
+    return preset_config(args.preset, file_layer, flag_overrides(args), name_layer)

@@ -20,10 +20,10 @@ from typing import Any
 
 import keras
 
-from fashion_mlp.config import ExperimentConfig, build_config
+from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.experiment import run_experiment
-from fashion_mlp.presets import preset
+from fashion_mlp.run_names import preset_config
 from fashion_mlp.serve.limits import check_training_size
 from fashion_mlp.serve.redact import redacted
 from fashion_mlp.serve.settings import ServeSettings
@@ -122,7 +122,9 @@ class ProgressEvents(keras.callbacks.Callback):
 
 
 def training_config(settings: ServeSettings, preset_name: str, overrides: dict) -> ExperimentConfig:
-    """The preset, then the client's overrides, then the server's data set: validated.
+    """The preset, then the client's overrides, then the server's data set: validated, and
+    named as the CLI names runs (`preset_config`: the client's name, else the preset's while
+    its model is unchanged, else the model's, e.g. 'mlp-256-128-relu').
 
     Raises:
         ConfigError: for an unknown preset, a bad value, a key only the server may set, or a
@@ -140,7 +142,7 @@ def training_config(settings: ServeSettings, preset_name: str, overrides: dict) 
         for key, value in (("name", settings.data_name), ("data_dir", settings.data_dir))
         if value is not None
     }
-    config = build_config(preset(preset_name), overrides, {"data": server_data})
+    config = preset_config(preset_name, overrides, {"data": server_data})
     check_training_size(config, settings)
     return config
 

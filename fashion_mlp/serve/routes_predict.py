@@ -1,6 +1,8 @@
 """Predictions: uploaded image files (any format `predict` takes) or 28x28 pixel arrays in
 JSON; each result has the top k, every class's probability and the 28x28 the model saw. The
-probabilities are calibrated by the run's temperature unless `raw` asks for the model's own."""
+probabilities are calibrated by the run's temperature unless `raw` asks for the model's own.
+Both kinds are the user's own images, as files are to `fashion-mlp predict`: averaged with their
+mirror images where the run's validation chose that (the test set's images never are)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from fashion_mlp.images import ImageError, load_image_bytes
+from fashion_mlp.inference.mirror import photo_probabilities
 from fashion_mlp.inference.predictor import Predictor, top_classes
+from fashion_mlp.runs import RunDir
 from fashion_mlp.serve.context import Context, Ctx
 from fashion_mlp.serve.errors import ApiError, bad_input, too_large
 from fashion_mlp.serve.pixels import check_pixel_lists
@@ -83,14 +87,22 @@ def check_k(k: int, predictor: Predictor) -> int:
     return k
 
 
-# Async on purpose: a small image is prepared and classified in about a millisecond, less than
-# the hand-off to a worker thread costs. Loading a model and preparing large photos (slow, and
-# they would stall every other request) go to worker threads.
-INLINE_BYTES = 256 * 1024  # uploads up to this size are prepared on the event loop (~1 ms)
+def own_images_probabilities(
+    ctx: Context, run: RunDir, predictor: Predictor, images: np.ndarray, raw: bool
+) -> np.ndarray:
+    """Probabilities of the user's own images, by the rule `fashion-mlp predict` applies to
+    its files (`photo_probabilities`: each averaged with its mirror where the run chose that)."""
+    photos = np.ones(len(images), dtype=bool)
+    return photo_probabilities(predictor, images, photos, ctx.warm.averages_photos(run), raw=raw)
 
 
-async def warm_predictor(ctx: Context, run_id: str) -> Predictor:
-    run = ctx.run(run_id)
+# Async on purpose: a small image is prepared and classified in less time than the hand-off to
+# a worker thread costs. Loading a model and preparing large photos (slow, and they would
+# stall every other request) go to worker threads.
+INLINE_BYTES = 256 * 1024  # uploads up to this size are prepared on the event loop
+
+
+async def warm_predictor(ctx: Context, run: RunDir) -> Predictor:
     return ctx.warm.loaded_predictor(run) or await run_in_threadpool(ctx.warm.predictor, run)
 
 
@@ -122,7 +134,8 @@ async def predict_files(
     raw: RawQuery = False,
 ):
     check_count(len(files), ctx)
-    predictor = await warm_predictor(ctx, run_id)
+    run = ctx.run(run_id)
+    predictor = await warm_predictor(ctx, run)
     check_k(k, predictor)
     prepared: list[tuple[str, np.ndarray | None, str | None]] = []
     for index, upload in enumerate(files):
@@ -136,7 +149,8 @@ async def predict_files(
     ready = [(name, image) for name, image, error in prepared if error is None]
     if not ready:
         raise bad_input("; ".join(error for _, _, error in prepared if error))
-    probabilities = iter(predictor.predict_proba(np.stack([i for _, i in ready]), raw=raw))
+    images = np.stack([image for _, image in ready])
+    probabilities = iter(own_images_probabilities(ctx, run, predictor, images, raw))
     results = [
         {"name": name, "error": error}
         if error is not None
@@ -171,10 +185,11 @@ def predict_pixels(
     if not isinstance(body.images, list):
         raise ApiError(422, "images must be a list of images")
     check_count(len(body.images), ctx)
-    predictor = ctx.warm.predictor(ctx.run(run_id))
+    run = ctx.run(run_id)
+    predictor = ctx.warm.predictor(run)
     check_k(k, predictor)
     batch = pixel_batch(body.images, predictor.input_shape)
-    probabilities = predictor.predict_proba(batch, raw=raw)
+    probabilities = own_images_probabilities(ctx, run, predictor, batch, raw)
     results = [
         result(f"image {index + 1}", image, row, predictor, k, with_pixels=False)
         for index, (image, row) in enumerate(zip(batch, probabilities, strict=True))

@@ -24,7 +24,12 @@ HEARTBEAT_SECONDS = 15.0  # a comment line keeps idle streams open through proxi
 
 class TrainingRequest(BaseModel):
     preset: str = Field("smoke", description=f"one of {', '.join(PRESETS)}")
-    name: str | None = Field(None, max_length=80, description="run folder name (default: preset)")
+    name: str | None = Field(
+        None,
+        max_length=80,
+        description="run folder name (default: the preset's while the model is the preset's, "
+        "else the model's, e.g. mlp-256-128-relu)",
+    )
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="config tables over the preset, as in a TOML config: "

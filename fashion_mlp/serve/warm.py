@@ -1,9 +1,11 @@
 """What the server keeps warm: each run's Predictor, its test set with predictions, the model
-opened up for inspection (a Network over the Predictor's own Keras model) and its test set's map.
+opened up for inspection (a Network over the Predictor's own Keras model), its test set's map
+and whether it averages the user's images with their mirrors.
 
-Both are bounded LRU caches keyed by the run folder and its model and calibration files'
-mtimes, so a run trained or calibrated again under the same name is reloaded. Loading happens
-once per key even when many requests ask at the same moment (a lock per key).
+All are bounded LRU caches keyed by the run folder and its model and calibration files'
+mtimes (the mirror choice: its metrics file's), so a run trained or calibrated again under the
+same name is reloaded. Loading happens once per key even when many requests ask at the same
+moment (a lock per key).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from fashion_mlp.datasets import Dataset
+from fashion_mlp.inference.mirror import averages_photos
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.inspection.embedding import Placer, PointMap, run_map
 from fashion_mlp.inspection.network import Network
@@ -107,6 +110,7 @@ class Warm:
         self.test_sets: LRUCache[TestSet] = LRUCache(test_sets)
         self.networks: LRUCache[Network] = LRUCache(predictors)
         self.maps: LRUCache[TestMap] = LRUCache(maps)
+        self.mirror_choices: LRUCache[bool] = LRUCache(predictors)
 
     def predictor(self, run: RunDir) -> Predictor:
         return self.predictors.get(model_key(run), lambda: Predictor.load(run, self.runtime))
@@ -114,6 +118,11 @@ class Warm:
     def loaded_predictor(self, run: RunDir) -> Predictor | None:
         """The run's Predictor when it is already warm, else None."""
         return self.predictors.peek(model_key(run))
+
+    def averages_photos(self, run: RunDir) -> bool:
+        """Whether the run averages the user's images with their mirrors (`averages_photos`)."""
+        key = (str(run.path), modified(run.path / run.METRICS))
+        return self.mirror_choices.get(key, lambda: averages_photos(run))
 
     def test_set(self, run: RunDir) -> TestSet:
         def load() -> TestSet:

@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 from conftest import synthetic_arrays, write_idx_dataset
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from fashion_mlp.config import MLPSpec, build_config
 from fashion_mlp.datasets import FASHION_CLASSES, Dataset
@@ -78,6 +78,15 @@ def photo_bytes() -> bytes:
     """A 'photo': a dark band on white, larger than 28x28, as PNG."""
     image = Image.new("RGB", (120, 90), "white")
     image.paste((20, 30, 90), (10, 30, 110, 45))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def wedge_photo_bytes() -> bytes:
+    """A 'photo' unlike its mirror image: a dark wedge on white, tall on the right, as PNG."""
+    image = Image.new("RGB", (120, 90), "white")
+    ImageDraw.Draw(image).polygon([(10, 70), (110, 15), (110, 70)], fill=(20, 30, 90))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

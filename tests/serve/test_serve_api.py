@@ -19,10 +19,12 @@ from serve_fixtures import (
     photo_bytes,
     png_bytes,
     serve_dataset,
+    wedge_photo_bytes,
 )
 
 from fashion_mlp.cli import main
 from fashion_mlp.images import load_image_bytes
+from fashion_mlp.inference.predict_inputs import predict_inputs
 from fashion_mlp.inference.predictor import Predictor
 from fashion_mlp.runs import list_runs
 from fashion_mlp.serve import ServeSettings, create_app
@@ -262,6 +264,33 @@ def test_pixel_arrays_in_json(served):
     expected = Predictor.load(served["first"]).predict_proba(images)
     got = [item["probabilities"] for item in response.json()["results"]]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_photos_and_drawings_are_averaged_with_their_mirror_as_predict_does(served, tmp_path):
+    """On a run whose validation chose mirror averaging, a photo gets the answer `fashion-mlp
+    predict` gives it, uploaded or as pixels (a drawing); a test image is never mirrored."""
+    run = copy_run(served["first"], "mirrored", {})
+    scores = {"validation_plain": 0.5, "validation_averaged": 0.6, "average_photos": True}
+    run.write_metrics(run.read_metrics() | {"mirror": scores})
+    photo = tmp_path / "wedge.png"
+    photo.write_bytes(wedge_photo_bytes())
+    _, (expected,) = predict_inputs(run.path, files=[photo])
+    plain = Predictor.load(run).predict_proba(expected.pixels)[0]
+    assert not np.allclose(expected.probabilities, plain, atol=1e-3)  # the mirror matters here
+    client = served["client"]
+    upload = client.post(
+        "/api/runs/mirrored/predict", files={"files": ("w.png", photo.read_bytes())}
+    )
+    drawing = client.post(
+        "/api/runs/mirrored/predict/pixels", json={"images": [expected.pixels.tolist()]}
+    )
+    for response in (upload, drawing):
+        assert response.status_code == 200, response.text
+        got = response.json()["results"][0]["probabilities"]
+        np.testing.assert_allclose(got, expected.probabilities, atol=1e-5)
+    test_image = client.get("/api/runs/mirrored/test/images/0").json()
+    (test_expected,) = predict_inputs(run.path, test_indices=[0])[1]
+    np.testing.assert_allclose(test_image["probabilities"], test_expected.probabilities, atol=1e-5)
 
 
 @pytest.mark.parametrize(
