@@ -110,8 +110,8 @@ def add_preset_arguments(
         choices=sorted(PRESETS),
         default=default,
         help="starting configuration: notebook = the notebook's experiment, smoke = the whole "
-        "pipeline in seconds, fast = 90%% in 25 seconds, best = the best plain MLP in 5 minutes "
-        f"(default: {default or otherwise})",
+        "pipeline in seconds, fast = 90%% in under half a minute, best = the best plain MLP in "
+        f"a few minutes (default: {default or otherwise})",
     )
     parser.add_argument(
         "--config",
