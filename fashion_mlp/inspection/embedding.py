@@ -171,7 +171,9 @@ class Placer:
 
         self.network, self.test_map = network, test_map
         features = activations(network, test_images)[test_map.layer]
-        self.index = NearestNeighbors(n_neighbors=NEIGHBOURS).fit(features)
+        # A k-d tree answers one drawing in one thread; the brute-force default opens an OpenMP
+        # region per query, which in the server's worker threads cost far more than the search.
+        self.index = NearestNeighbors(n_neighbors=NEIGHBOURS, algorithm="kd_tree").fit(features)
 
     def place(self, images) -> np.ndarray:
         """Points (n, 2) in the map's unit square for raw images."""

@@ -1,6 +1,7 @@
 """The Inside view in headless Chromium: drawing lights up the hidden units and covers the
 strokes with attributions, a first-layer unit shows its weights, the map's dots show their
-image, and the view fits phones and laptops (screenshots saved as the layout tests do)."""
+image and are drawn whole, and the view fits phones and laptops (screenshots saved as the
+layout tests do)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,24 @@ HEAT_INK = """(() => {
   const heat = document.querySelector('#inside-heat').getContext('2d');
   const data = heat.getImageData(0, 0, 28, 28).data;
   return data.filter((value, index) => index % 4 === 3 && value > 0).length;
+})()"""
+MAP_INK = """(() => {
+  const canvas = document.querySelector('#map'), width = canvas.width;
+  const data = canvas.getContext('2d').getImageData(0, 0, width, canvas.height).data;
+  const ink = { left: width, top: canvas.height, right: -1, bottom: -1, star: 0, first: null };
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] === 0) continue;
+    const x = (i / 4) % width, y = Math.floor(i / 4 / width);
+    Object.assign(ink, { left: Math.min(ink.left, x), top: Math.min(ink.top, y),
+                         right: Math.max(ink.right, x), bottom: Math.max(ink.bottom, y) });
+    if (data[i] === 255 && data[i + 1] === 212 && data[i + 2] === 59) ink.star++;  // #ffd43b
+    if (!ink.first) {
+      const box = canvas.getBoundingClientRect(), ratio = width / canvas.clientWidth;
+      ink.first = [box.left + canvas.clientLeft + (x + 0.5) / ratio,
+                   box.top + canvas.clientTop + (y + 0.5) / ratio];
+    }
+  }
+  return { ...ink, width, height: canvas.height };
 })()"""
 
 
@@ -64,16 +83,21 @@ def test_hovering_a_first_layer_unit_shows_its_weights(browser, url):
 def test_hovering_a_dot_on_the_map_shows_its_image(browser, url):
     with page_at(browser, url) as page:
         open_inside(page)
-        x, y = page.evaluate("""async () => {
-          const run = document.querySelector('#run').value;
-          const map = await (await fetch(`/api/runs/${encodeURIComponent(run)}/inside/map`)).json();
-          const box = document.querySelector('#map').getBoundingClientRect();
-          const at = (value) => value / map.scale * box.width;
-          return [box.left + at(map.x[0]), box.top + at(map.y[0])];
-        }""")
-        page.mouse.move(x, y)
+        page.mouse.move(*page.evaluate(MAP_INK)["first"])  # a pixel of the topmost dot
         page.wait_for_selector("#map-tip img")
         assert "predicted" in page.locator("#map-tip").text_content()
+
+
+def test_the_maps_dots_and_star_are_drawn_whole_inside_its_edges(browser, url):
+    """The map's outermost dots (its points span the unit square) and the drawing's star are
+    not cut by the canvas's edges, on a phone."""
+    with page_at(browser, url, "390") as page:
+        open_inside(page)
+        stroke(page, (0.3, 0.2), (0.6, 0.8))
+        page.wait_for_function(f"{MAP_INK}.star > 0")
+        ink = page.evaluate(MAP_INK)
+        assert min(ink["left"], ink["top"]) > 0, ink
+        assert ink["right"] < ink["width"] - 1 and ink["bottom"] < ink["height"] - 1, ink
 
 
 @pytest.mark.parametrize("width", ["390", "1366"])

@@ -7,6 +7,9 @@ import { openImage } from "./testset.js";
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#7f7f7f", "#bcbd22", "#17becf"];  // matplotlib's tab10, as the report's map
 const HOVER_PX = 8;  // the nearest dot within this many CSS pixels is under the pointer
+const STAR_PX = 12;  // the drawing's star: its points' distance from its centre
+const MARGIN_PX = STAR_PX + 4;  // room inside the edges for a whole star (its mitred tips, its
+                                // stroke) placed on the map's edge, and for every dot
 const view = { points: null, zoom: 1, x: 0, y: 0, drawing: null, drag: null };
 
 // Fetch and draw the chosen run's map; true when it has one.
@@ -39,9 +42,10 @@ function renderLegend() {
     el("span", {}, el("i", { style: `background:${COLOURS[index % 10]}` }), name)));
 }
 
-// The map's unit square to canvas pixels (CSS pixels), under the zoom and pan.
+// The map's unit square to canvas pixels (CSS pixels), inside the margin, under the zoom and pan.
 function toScreen(x, y, size) {
-  return [x * size * view.zoom + view.x, y * size * view.zoom + view.y];
+  const span = size - 2 * MARGIN_PX;
+  return [(MARGIN_PX + x * span) * view.zoom + view.x, (MARGIN_PX + y * span) * view.zoom + view.y];
 }
 
 function draw() {
@@ -66,7 +70,7 @@ function draw() {
 function drawStar(context, x, y) {
   context.beginPath();
   for (let k = 0; k < 10; k++) {
-    const r = k % 2 ? 5 : 12, angle = -Math.PI / 2 + k * Math.PI / 5;
+    const r = k % 2 ? 5 : STAR_PX, angle = -Math.PI / 2 + k * Math.PI / 5;
     context.lineTo(x + r * Math.cos(angle), y + r * Math.sin(angle));
   }
   context.closePath();
