@@ -1,7 +1,8 @@
 """ONNX export: onnxruntime's probabilities match the Keras model's for each kind of model the
 project makes; the graph takes raw uint8 images of any batch size; class names travel in its
-metadata; a layer that cannot be converted is named and leaves no file. Skipped without the
-onnx extra."""
+metadata, and a calibrated run's temperature in the graph; a layer that cannot be converted is
+named and leaves no file. Skipped without the onnx extra (real-data parity: the _realdata
+module)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,22 @@ import jax
 import keras
 import numpy as np
 import pytest
-from conftest import synthetic_dataset
+from conftest import synthetic_dataset, write_idx_dataset
 
 onnxruntime = pytest.importorskip("onnxruntime")
 pytest.importorskip("jax2onnx")
 
 from fashion_mlp.cli import main  # noqa: E402  (after the skips: these need the extra)
 from fashion_mlp.cli.parser import SERVE_RUNTIMES  # noqa: E402
-from fashion_mlp.config import MLPSpec  # noqa: E402
+from fashion_mlp.config import MLPSpec, build_config  # noqa: E402
 from fashion_mlp.ensembles import ensemble_model  # noqa: E402
 from fashion_mlp.errors import ConfigError  # noqa: E402
+from fashion_mlp.experiment import run_experiment  # noqa: E402
 from fashion_mlp.export import export_onnx, export_run, require_onnx  # noqa: E402
 from fashion_mlp.inference.predictor import RUNTIMES, Predictor  # noqa: E402
 from fashion_mlp.models import build_model  # noqa: E402
+from fashion_mlp.presets import preset  # noqa: E402
+from fashion_mlp.runs import RunDir  # noqa: E402
 
 pytestmark = pytest.mark.slow  # jax2onnx takes tens of seconds to import
 
@@ -169,6 +173,28 @@ def test_the_cli_writes_model_onnx_into_the_run_or_to_output(tmp_path, capsys):
     expected = model.predict(DATA.x_test, verbose=0)
     assert np.abs(run_onnx(run / "model.onnx", DATA.x_test) - expected).max() <= TOLERANCE
     assert export_run(run, tmp_path / "elsewhere" / "m.onnx").is_file()
+
+
+def calibrated_run(runs_dir) -> RunDir:
+    """A smoke run on synthetic IDX files, calibrated in training on its 200 validation images."""
+    data = write_idx_dataset(runs_dir / "data", synthetic_dataset(1000, 120, seed=7))
+    overrides = {"data": {"name": str(data)}, "training": {"validation_split": 0.2}}
+    config = build_config(preset("smoke"), overrides)
+    return RunDir(run_experiment(config, runs_dir, figures=False).run_dir)
+
+
+def test_the_export_of_a_calibrated_run_applies_its_temperature_in_the_graph(tmp_path):
+    run = calibrated_run(tmp_path)
+    temperature = run.read_calibration()["temperature"]
+    assert main(["export", str(run.path), "--format", "onnx"]) == 0
+    onnx_session = session(run.path / "model.onnx")
+    got = onnx_session.run(None, {"pixels": DATA.x_test})[0]
+    predictor = Predictor.load(run)
+    assert np.abs(got - predictor.predict_proba(DATA.x_test)).max() <= TOLERANCE
+    raw = predictor.predict_proba(DATA.x_test, raw=True)
+    assert np.abs(got - raw).max() > 100 * TOLERANCE  # the temperature changes them
+    metadata = onnx_session.get_modelmeta().custom_metadata_map
+    assert json.loads(metadata["temperature"]) == temperature
 
 
 def test_the_cli_export_of_an_unfinished_run_is_a_clear_error(tmp_path, capsys):
