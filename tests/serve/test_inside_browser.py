@@ -9,7 +9,7 @@ import json
 
 import page_browser
 import pytest
-from page_browser import WIDTHS, overflow, page_at, screenshot
+from page_browser import WIDTHS, assert_fits, page_at, screenshot
 
 browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("inside")]
@@ -108,4 +108,4 @@ def test_the_inside_view_fits_the_window(browser, url, width):
         stroke(page, (0.3, 0.2), (0.6, 0.8))
         page.wait_for_selector("#inside-layers .unit")
         screenshot(page, f"inside-{width}")
-        assert overflow(page) <= 0, f"the Inside view is wider than {width} px"
+        assert_fits(page, "the Inside view")
