@@ -100,9 +100,8 @@ def test_the_maps_dots_and_star_are_drawn_whole_inside_its_edges(browser, url):
         assert ink["right"] < ink["width"] - 1 and ink["bottom"] < ink["height"] - 1, ink
 
 
-@pytest.mark.parametrize("width", ["390", "1366"])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_the_inside_view_fits_the_window(browser, url, width):
-    assert width in WIDTHS
     with page_at(browser, url, width) as page:
         open_inside(page)
         stroke(page, (0.3, 0.2), (0.6, 0.8))
