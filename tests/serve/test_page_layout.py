@@ -1,14 +1,15 @@
-"""The page at phone (360, 390 px) and desktop (1366 px) widths in headless Chromium: no view is
-wider than the window or has an element sticking out of it; the gallery comes into view on a
-phone, is paged and its tiles open, the first stroke sends ink, a photo's verdict stays on one
-line. Screenshots of every view are saved under $FASHION_MLP_SCREENSHOTS (default: a temporary
-folder) to be looked at."""
+"""The page at phone (360, 390 px) and desktop (1366 px) widths in headless Chromium: no view,
+nor two runs compared, is wider than the window or has an element sticking out of it; the
+gallery comes into view on a phone, is paged and its tiles open, the first stroke sends ink, a
+photo's verdict stays on one line. Screenshots of every view are saved under
+$FASHION_MLP_SCREENSHOTS (default: a temporary folder) to be looked at."""
 
 from __future__ import annotations
 
 import page_browser
 import pytest
 from page_browser import (
+    BEST,
     UNTRAINED,
     WIDTHS,
     assert_fits,
@@ -18,6 +19,7 @@ from page_browser import (
 
 browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("page-layout")]  # one server
+COMPARED = (BEST, "20261129-150000-ensemble-3")  # a plain run and an ensemble
 VIEW_READY = {  # what each view shows once it has loaded
     "predict": "#draw-bars .fill",
     "test": "#gallery .tile img",
@@ -124,3 +126,15 @@ def test_the_first_stroke_sends_ink_not_a_blank_image(browser, url):
         draw(page, strokes=3)
         page.wait_for_function("document.querySelectorAll('#draw-bars .fill').length === 10")
         assert statuses and set(statuses) == {200}, statuses
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_two_runs_compared_fit_the_window(browser, url, width):
+    with page_at(browser, url, width) as page:
+        page.click("#tabs button[data-view=runs]")
+        for name in COMPARED:
+            page.check(f"#runs-table tr[data-run='{name}'] input[type=checkbox]")
+        page.click("#compare-button")
+        page.wait_for_selector("#compare:not([hidden]) #compare-chart circle")
+        screenshot(page, f"compare-{width}")
+        assert_fits(page, "the Compare panel")
