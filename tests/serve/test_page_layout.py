@@ -1,10 +1,14 @@
 """The page at phone (360, 390 px) and desktop (1366 px) widths in headless Chromium: no view,
-nor two runs compared, is wider than the window or has an element sticking out of it; the
-gallery comes into view on a phone, is paged and its tiles open, the first stroke sends ink, a
-photo's verdict stays on one line. Screenshots of every view are saved under
-$FASHION_MLP_SCREENSHOTS (default: a temporary folder) to be looked at."""
+nor two runs compared, nor a finished training's charts, is wider than the window or has an
+element sticking out of it; the gallery comes into view on a phone, is paged and its tiles open,
+the first stroke sends ink, a photo's verdict stays on one line. Screenshots of every view are
+saved under $FASHION_MLP_SCREENSHOTS (default: a temporary folder) to be looked at."""
 
 from __future__ import annotations
+
+import json
+import time
+import urllib.request
 
 import page_browser
 import pytest
@@ -20,6 +24,7 @@ from page_browser import (
 browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("page-layout")]  # one server
 COMPARED = (BEST, "20261129-150000-ensemble-3")  # a plain run and an ensemble
+TRAINED_EPOCHS = 2
 VIEW_READY = {  # what each view shows once it has loaded
     "predict": "#draw-bars .fill",
     "test": "#gallery .tile img",
@@ -138,3 +143,35 @@ def test_two_runs_compared_fit_the_window(browser, url, width):
         page.wait_for_selector("#compare:not([hidden]) #compare-chart circle")
         screenshot(page, f"compare-{width}")
         assert_fits(page, "the Compare panel")
+
+
+@pytest.fixture(scope="module")
+def finished_training(url):
+    """A short training through the server, finished; the Train view replays its events. It adds
+    a run, so the tests that use it come last."""
+    overrides = {"training": {"epochs": TRAINED_EPOCHS}}
+    body = {"preset": "smoke", "name": "layout", "overrides": overrides}
+    request = urllib.request.Request(
+        f"{url}api/trainings", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        job = json.load(response)
+    deadline = time.monotonic() + 90
+    while job["status"] not in ("finished", "failed", "cancelled"):
+        assert time.monotonic() < deadline, "the training did not finish"
+        time.sleep(0.2)
+        with urllib.request.urlopen(f"{url}api/trainings/{job['id']}") as response:
+            job = json.load(response)
+    assert job["status"] == "finished", job
+
+
+@pytest.mark.usefixtures("finished_training")
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_train_view_with_its_charts_fits_the_window(browser, url, width):
+    with page_at(browser, url, width) as page:
+        page.click("#tabs button[data-view=train]")
+        page.wait_for_function(  # train and validation, each epoch
+            f"document.querySelectorAll('#accuracy-chart circle').length === {2 * TRAINED_EPOCHS}"
+        )
+        screenshot(page, f"train-charts-{width}")
+        assert_fits(page, "the Train view with its charts")
