@@ -119,9 +119,34 @@ def page_at(browser, url: str, width: str = "1366") -> Iterator:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+STICKING_OUT = """(() => {
+  const scrolls = (e) => ["auto", "scroll"].includes(getComputedStyle(e).overflowX);
+  const inScrollBox = (e) => { for (let a = e.parentElement; a; a = a.parentElement)
+    if (scrolls(a)) return true; return false; };
+  const out = new Set([...document.body.querySelectorAll("*")].filter((e) => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && (box.left < -0.5 || box.right > innerWidth + 0.5) && !inScrollBox(e);
+  }));
+  return [...out].filter((e) => !out.has(e.parentElement))  // the outermost of each
+    .map((e) => { const box = e.getBoundingClientRect();
+      return `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}`
+        + `${e.classList.length ? "." + [...e.classList].join(".") : ""}`
+        + ` ${Math.round(box.left)}..${Math.round(box.right)}`; });
+})()"""
+
+
 def overflow(page) -> int:
     """How many pixels the page is wider than the window (0 when it fits)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def assert_fits(page, what: str) -> None:
+    """The page is no wider than the window, and no element sticks out of it except inside a
+    box that scrolls sideways (a wide table in its `.scroll`); cut-off content counts too."""
+    width = page.evaluate("innerWidth")
+    assert overflow(page) <= 0, f"{what} is wider than {width} px"
+    outside = page.evaluate(STICKING_OUT)
+    assert not outside, f"{what}: elements stick out of the {width} px window: {outside}"
 
 
 def screenshot(page, name: str) -> Path:

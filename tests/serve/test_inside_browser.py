@@ -9,7 +9,7 @@ import json
 
 import page_browser
 import pytest
-from page_browser import WIDTHS, overflow, page_at, screenshot
+from page_browser import WIDTHS, assert_fits, page_at, screenshot
 
 browser, url = page_browser.browser, page_browser.url  # its fixtures, one of each here
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("inside")]
@@ -100,12 +100,11 @@ def test_the_maps_dots_and_star_are_drawn_whole_inside_its_edges(browser, url):
         assert ink["right"] < ink["width"] - 1 and ink["bottom"] < ink["height"] - 1, ink
 
 
-@pytest.mark.parametrize("width", ["390", "1366"])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_the_inside_view_fits_the_window(browser, url, width):
-    assert width in WIDTHS
     with page_at(browser, url, width) as page:
         open_inside(page)
         stroke(page, (0.3, 0.2), (0.6, 0.8))
         page.wait_for_selector("#inside-layers .unit")
         screenshot(page, f"inside-{width}")
-        assert overflow(page) <= 0, f"the Inside view is wider than {width} px"
+        assert_fits(page, "the Inside view")
