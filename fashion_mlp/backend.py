@@ -37,9 +37,9 @@ def select_default_backend() -> None:
 
 def use_cpu_cores_as_devices() -> None:
     """Give JAX one CPU device per usable core (at most MAX_CPU_DEVICES), so that a population
-    can train its members on every core at once (fashion_mlp/training/placement.py); one model
-    still runs on the first device, its large matrix products on every core as before. Left
-    alone when the user set the count (JAX_NUM_CPU_DEVICES, or XLA_FLAGS'
+    can train its members on every core at once (fashion_mlp/training/population/placement.py);
+    one model still runs on the first device, its large matrix products on every core as before.
+    Left alone when the user set the count (JAX_NUM_CPU_DEVICES, or XLA_FLAGS'
     --xla_force_host_platform_device_count). Read by JAX when it starts, so set on import."""
     if "JAX_NUM_CPU_DEVICES" in os.environ:
         return

@@ -2,7 +2,8 @@
 
 Every style puts the notebook's StandardScaler inside the model (a `Normalization` layer adapted
 on the training split), so a saved model takes raw uint8 pixels. Also loads a user's own Keras
-model from `file.py:function` and tells whether a model outputs probabilities or logits.
+model from `file.py:function`, tells whether a model outputs probabilities or logits, and
+refuses, in one message, what needs Keras's JAX backend on another (`require_jax`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import fashion_mlp.losses  # noqa: F401  (registers the losses saved models may 
 from fashion_mlp.augmentation import RandomShiftFlip
 from fashion_mlp.config import STYLES, MLPSpec, ModelConfig
 from fashion_mlp.datasets import Dataset
-from fashion_mlp.errors import ConfigError, RunError
+from fashion_mlp.errors import ConfigError, FashionMLPError, RunError
 
 ADAPT_CHUNK = 8192  # images per StandardScaler.partial_fit call when adapting the input layer
 PROBE_BATCH = 8  # images in the probe batch that reveals a model's output shape and kind
@@ -360,6 +361,17 @@ def brief(error: BaseException) -> str:
     """'TypeName: first line of the message', for a one-line error."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def require_jax(what: str, instead: str = "", error: type[FashionMLPError] = ConfigError) -> None:
+    """Raise `error` unless Keras runs on JAX, which `what` needs; `instead` names another way,
+    when there is one."""
+    if keras.backend.backend() != "jax":
+        other = f", or {instead}" if instead else ""
+        raise error(
+            f"{what} needs Keras's JAX backend, but KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax{other}"
+        )
 
 
 def model_input_shape(model: keras.Model) -> tuple[int, ...]:

@@ -23,6 +23,9 @@ from fashion_mlp.training import compile_model, fit
 
 FOLDER_DATA = {}  # the synthetic data set as its IDX folder loads it (class names 0-9)
 
+# one worker trains the module's teacher once, instead of one per worker
+pytestmark = pytest.mark.xdist_group("distillation")
+
 
 @pytest.fixture(scope="module")
 def teacher(tmp_path_factory):

@@ -1,4 +1,5 @@
-"""MLPSpec validation, the three Keras styles, in-model normalisation, user models."""
+"""MLPSpec validation, the three Keras styles, in-model normalisation, user models, and the one
+refusal of every part that needs the JAX backend."""
 
 from __future__ import annotations
 
@@ -267,3 +268,19 @@ def test_train_with_a_broken_user_model_creates_no_run_folder(tmp_path, capsys):
     assert not list((tmp_path / "runs").glob("*"))
     assert main(["--debug", *args, "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "raise RuntimeError('no GPU here')" in capsys.readouterr().err  # the user's traceback
+
+
+def test_everything_that_needs_jax_refuses_another_backend_in_one_message(monkeypatch):
+    from fashion_mlp.export.onnx_graph import onnx_model
+    from fashion_mlp.inspection.network import InspectionError, Network
+    from fashion_mlp.training import resolve_engine
+
+    model = build_model(MLPSpec(hidden=(4,)))
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    message = "needs Keras's JAX backend, but KERAS_BACKEND is 'torch'; unset it or set"
+    with pytest.raises(ConfigError, match=f"^engine 'compiled' {message}"):
+        resolve_engine("compiled")
+    with pytest.raises(InspectionError, match=f"^inspection {message}"):
+        Network(model, [str(label) for label in range(10)])
+    with pytest.raises(ConfigError, match=f"^ONNX export {message}"):
+        onnx_model(model, [str(label) for label in range(10)])

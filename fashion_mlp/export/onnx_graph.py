@@ -17,7 +17,7 @@ from fashion_mlp import __version__
 from fashion_mlp.errors import ConfigError
 from fashion_mlp.export.extra import require_onnx
 from fashion_mlp.export.unsupported import conversion_error
-from fashion_mlp.models import model_input_shape, output_kind
+from fashion_mlp.models import model_input_shape, output_kind, require_jax
 
 INPUT_NAME = "pixels"  # raw uint8 images (batch, *input_shape)
 OUTPUT_NAME = "probabilities"  # (batch, num_classes), each row sums to 1
@@ -31,11 +31,7 @@ def onnx_model(
     source: str = "",
 ):
     """The ONNX ModelProto of `model`, with class names (and the source run) in its metadata."""
-    if keras.backend.backend() != "jax":
-        raise ConfigError(
-            f"ONNX export runs on the JAX backend, not {keras.backend.backend()!r}: "
-            "unset KERAS_BACKEND (JAX is fashion-mlp's default)"
-        )
+    require_jax("ONNX export")
     check_temperature(temperature)
     require_onnx()
     import jax

@@ -13,7 +13,13 @@ import numpy as np
 
 from fashion_mlp.chains import layer_chain
 from fashion_mlp.errors import FashionMLPError
-from fashion_mlp.models import MLPModel, load_saved_model, model_input_shape, output_kind
+from fashion_mlp.models import (
+    MLPModel,
+    load_saved_model,
+    model_input_shape,
+    output_kind,
+    require_jax,
+)
 from fashion_mlp.runs import RunDir
 
 BUCKETS = (1, 16, 256, 4096)  # batch sizes compiled: inputs are padded to the next one
@@ -33,11 +39,7 @@ class Network:
     """
 
     def __init__(self, model: keras.Model, class_names: Sequence[str]):
-        if keras.backend.backend() != "jax":
-            raise InspectionError(
-                f"inspection needs the JAX backend, not {keras.backend.backend()!r}: "
-                "unset KERAS_BACKEND or set it to jax"
-            )
+        require_jax("inspection", error=InspectionError)
         import jax
 
         self.model = model

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from fashion_mlp.config import is_number
 from fashion_mlp.reports.figures import new_figure
 from fashion_mlp.sweeps.spec import Axis
 
@@ -31,10 +32,6 @@ def shown_setting(value) -> str:
     if isinstance(value, list | tuple):
         return "-".join(map(str, value))
     return str(value)
-
-
-def is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def axis_scale(axis: Axis, values: list) -> str:

@@ -238,7 +238,7 @@ def parse_axis(key: str, value: Any) -> Axis:
     if isinstance(value, list):
         if not value:
             raise ConfigError(f"axis {key!r}: the list of values is empty")
-        return Axis(key, tuple(tuple(v) if isinstance(v, list) else v for v in value))
+        return Axis(key, tuple(map(plain_setting, value)))
     if not isinstance(value, dict):
         raise ConfigError(
             f"axis {key!r} = {value!r}: expected a list of values or a table such as "
@@ -252,18 +252,26 @@ def parse_axis(key: str, value: Any) -> Axis:
     bounds = value[kind]
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_number, bounds))):
         raise ConfigError(f"axis {key!r}: {kind} = {bounds!r}, expected [low, high]")
-    low, high = bounds
+    low, high = map(plain_setting, bounds)
     if low > high or (kind == "log" and low <= 0):
         raise ConfigError(
             f"axis {key!r}: {kind} = {bounds!r}, expected low <= high"
             + (" and low > 0 (a log range)" if kind == "log" else "")
         )
-    if kind == "range" and not all(isinstance(bound, int) for bound in bounds):
+    if kind == "range" and not (isinstance(low, int) and isinstance(high, int)):
         raise ConfigError(f"axis {key!r}: range = {bounds!r} takes integers; use linear for floats")
     num = value.get("num", 0)
     if not isinstance(num, int) or num < 0:
         raise ConfigError(f"axis {key!r}: num = {num!r}, expected an integer >= 1")
     return Axis(key, kind=kind, bounds=(low, high), num=num)
+
+
+def plain_setting(value: Any) -> Any:
+    """A swept value as sweep.toml and trials.json can hold it: NumPy numbers become Python's
+    (as a config keeps them), lists (layer sizes) tuples."""
+    if isinstance(value, list | tuple):
+        return tuple(map(plain_setting, value))
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def parse_seeds(text: str) -> range:

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.models import require_jax
 from fashion_mlp.training.keras_internals import (
     build_for_training,
     compile_identity,
@@ -244,17 +245,6 @@ def _write_state(model: keras.Model, state) -> None:
     ):
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-
-
-def require_jax(what: str, instead: str = "") -> None:
-    """Raise ConfigError unless Keras runs on JAX, which `what` needs; `instead` names another
-    way, when there is one."""
-    if keras.backend.backend() != "jax":
-        other = f", or {instead}" if instead else ""
-        raise ConfigError(
-            f"{what} needs Keras's JAX backend, but KERAS_BACKEND is "
-            f"{keras.backend.backend()!r}; unset it or set KERAS_BACKEND=jax{other}"
-        )
 
 
 def _check_arguments(model, x, y, chunks_per_epoch) -> None:

@@ -10,9 +10,10 @@ import keras
 
 from fashion_mlp.config import TrainingConfig
 from fashion_mlp.datasets import Dataset
+from fashion_mlp.models import require_jax
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.callbacks import LogSecondsAndLearningRate
-from fashion_mlp.training.compiled import fit_compiled, require_jax
+from fashion_mlp.training.compiled import fit_compiled
 from fashion_mlp.training.seeding import ReseedEachEpoch
 
 DEFAULTS = TrainingConfig()

@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 
+import numpy as np
 import pytest
 from conftest import synthetic_dataset, write_idx_dataset
 
@@ -55,6 +56,30 @@ def test_bad_sweeps_are_errors_that_name_the_problem():
         sweep_spec({"axes": {"optimizer.weight_decay": {"log": [1e-5, 1e-3]}}}).trials()
     with pytest.raises(ConfigError, match="range 0-4"):
         parse_seeds("a-b")
+
+
+def test_numpy_numbers_on_axes_become_python_numbers_that_the_sweep_files_hold(tmp_path):
+    axes = {
+        "optimizer.learning_rate": [np.float32(0.5), np.float64(0.1)],
+        "training.seed": {"range": [np.int64(0), np.int64(1)]},
+        "model.hidden": [[np.int64(32), np.int64(16)]],
+    }
+    spec = sweep_spec({"preset": "smoke", "axes": axes})
+    settings = [trial.settings for trial in spec.trials()]
+    assert settings[0] == {
+        "optimizer.learning_rate": 0.5,
+        "training.seed": 0,
+        "model.hidden": (32, 16),
+    }
+    assert {type(value) for setting in settings for value in setting.values()} == {
+        float,
+        int,
+        tuple,
+    }
+    assert json.loads(json.dumps(settings))  # trials.json
+    path = tmp_path / "sweep.toml"
+    path.write_text(spec.to_toml(), encoding="utf-8")
+    assert [trial.settings for trial in read_sweep_file(path).trials()] == settings
 
 
 def test_a_sweep_on_a_preset_without_validation_split_asks_for_one():

@@ -16,8 +16,8 @@ import numpy as np
 from fashion_mlp.config import TrainingConfig
 from fashion_mlp.datasets import Dataset
 from fashion_mlp.errors import ConfigError
+from fashion_mlp.models import require_jax
 from fashion_mlp.subsets import integer_labels, split_validation
-from fashion_mlp.training.compiled import require_jax
 from fashion_mlp.training.population.members import check_members
 from fashion_mlp.training.population.placement import DeviceData
 from fashion_mlp.training.population.planning import is_out_of_memory, members_per_program_for
