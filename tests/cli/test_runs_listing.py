@@ -14,6 +14,8 @@ from fashion_mlp.config import build_config
 from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir, list_runs
 
+pytestmark = pytest.mark.xdist_group("runs-listing")  # the module's trained runs, once
+
 
 def fake_run(runs_dir, name: str, metrics: dict | None, epochs: int = 2) -> RunDir:
     run = RunDir.create(runs_dir, name)

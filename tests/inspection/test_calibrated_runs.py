@@ -22,6 +22,8 @@ from fashion_mlp.models import load_saved_model
 from fashion_mlp.presets import preset
 from fashion_mlp.runs import RunDir
 
+pytestmark = pytest.mark.xdist_group("calibrated-runs")  # the module's trained runs, once
+
 CALIBRATION = "calibration.json"
 
 
