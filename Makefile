@@ -8,7 +8,8 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 # --dist loadgroup: tests marked xdist_group share a worker (and so their module's costly
 # fixtures: a trained run, a server, a browser); the others spread over the workers.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# --durations: CI's log names the slowest tests, where time goes when the 15 minutes get close.
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=15
 
 .PHONY: run test test-fast setup setup-run setup-docs data lint docs tutorial wheel-check
 

@@ -133,6 +133,24 @@ def renames_of(monkeypatch, kill_at: int | None = None) -> list:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """Start the long modules first, then keep xdist's grouping (both below)."""
+    long_modules_first(items)
+    keep_xdist_groups(config, items)
+
+
+def long_modules_first(items) -> None:
+    """Modules with a `slow` or `ray` test run before the others, each module's tests still
+    together and in order (a stable sort): xdist hands tests out in this order, so the short
+    ones fill the workers at the end instead of one worker finishing a long training alone."""
+    long_modules = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("ray")
+    }
+    items.sort(key=lambda item: item.path not in long_modules)
+
+
+def keep_xdist_groups(config, items) -> None:
     """Keep `--dist loadgroup` grouping on pytest >= 9.2 (pytest-xdist issue 1386): xdist marks
     a grouped test by appending "@group" to its node id, but writes the old `_nodeid` field,
     which pytest 9.2 no longer reads, so every group was silently spread over the workers
