@@ -100,6 +100,36 @@ def test_the_maps_dots_and_star_are_drawn_whole_inside_its_edges(browser, url):
         assert ink["right"] < ink["width"] - 1 and ink["bottom"] < ink["height"] - 1, ink
 
 
+# The run's class names arrive after its map (or 3 s on): the order that left the legend empty.
+METRICS_AFTER_MAP = """(() => {
+  const realFetch = window.fetch;
+  let mapArrived;
+  const map = new Promise((resolve) => { mapArrived = resolve; setTimeout(resolve, 3000); });
+  window.fetch = async (url, ...rest) => {
+    if (String(url).endsWith("/metrics")) await map;
+    const response = await realFetch(url, ...rest);
+    if (String(url).endsWith("/inside/map")) mapArrived();
+    return response;
+  };
+})()"""
+
+
+def test_the_maps_legend_names_the_classes_when_they_arrive_after_the_map(browser, url):
+    """Opening Inside while the page is still starting: the map must not be drawn with the
+    class names of no run (an empty legend, seen once in CI)."""
+    viewport_width, height = WIDTHS["1366"]
+    page = browser.new_page(viewport={"width": viewport_width, "height": height})
+    try:
+        page.add_init_script(METRICS_AFTER_MAP)
+        page.goto(url)
+        page.wait_for_selector("#run option", state="attached")
+        page.click("#tabs button[data-view=inside]")
+        page.wait_for_selector("#map-legend span", timeout=15_000)
+        assert page.locator("#map-legend span").count() == 10
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_inside_view_fits_the_window(browser, url, width):
     with page_at(browser, url, width) as page:

@@ -1,7 +1,7 @@
 // fashion-mlp's web page: plain JavaScript modules, no build step, no CDN; talks to /api only.
 // This module starts the page and switches its views; each view has its own module.
 
-import { $, api, notice, runUrl, state } from "./dom.js";
+import { $, notice, selectRun } from "./dom.js";
 import { redraw, setupCanvas, setupPhotos } from "./predict.js";
 import { loadInside, setupInside } from "./inside.js";
 import { setupMap } from "./map.js";
@@ -23,15 +23,10 @@ function show(view) {
   if (view === "train") loadJobs().catch((error) => notice(error.message));
 }
 
-async function loadClasses() {
-  if (state.run) state.classes = (await api(runUrl("/metrics"))).class_names;
-}
-
 async function choose(run) {
-  state.run = run;
+  await selectRun(run);
   $("#run").value = run;
   describeRun();
-  await loadClasses();
   if (!$("#view-test").hidden) loadTestSet();
   if (!$("#view-inside").hidden) loadInside();
   redraw();
@@ -58,7 +53,6 @@ async function start() {
   setupGallery();
   try {
     await Promise.all([loadRunChoices(), loadPresets()]);
-    await loadClasses();
   } catch (error) {
     notice(error.message);
   }

@@ -35,6 +35,13 @@ export function notice(message) {
 export const pct = (p) => `${(100 * p).toFixed(1)}\u00a0%`;  // never "72.5" above "%"
 export const runUrl = (suffix = "", run = state.run) => `/api/runs/${encodeURIComponent(run)}${suffix}`;
 
+// Make `run` the chosen run, its class names first: a view that draws with them (the map's
+// legend, the probability bars) may start loading as soon as state.run changes.
+export async function selectRun(run) {
+  const classes = run ? (await api(runUrl("/metrics", run))).class_names : [];
+  Object.assign(state, { run, classes });
+}
+
 // Probability bars: class name, bar, percentage; the most likely class stands out.
 export function bars(container, classes, probabilities) {
   const best = probabilities.indexOf(Math.max(...probabilities));

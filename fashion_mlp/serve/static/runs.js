@@ -2,7 +2,7 @@
 // run), the Runs table with its actions (rename, tag, default, delete) and two runs compared.
 
 import { lineChart } from "./charts.js";
-import { $, api, el, notice, pct, sendJson, state } from "./dom.js";
+import { $, api, el, notice, pct, selectRun, sendJson, state } from "./dom.js";
 
 const label = (run) => run.title || run.name;
 const byAccuracy = (a, b) => (b.test_accuracy ?? -1) - (a.test_accuracy ?? -1);
@@ -39,7 +39,7 @@ export async function loadRunChoices() {
   }
   notice("");
   const previous = finished.find((run) => run.name === state.run);
-  state.run = (previous || openingRun(finished)).name;
+  if (!previous) await selectRun(openingRun(finished).name);
   $("#run").value = state.run;
   describeRun();
 }
