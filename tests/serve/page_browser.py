@@ -1,6 +1,6 @@
 """Shared by the page's browser tests: the real server (uvicorn) on a loopback port over runs of
-every kind, Chromium at phone and desktop widths, overflow and screenshots; the fixtures
-`browser` and `url` (imported by a test module, one of each per module).
+every kind, Chromium at phone and desktop widths, requests kept to loopback, overflow and
+screenshots; the fixtures `browser` and `url` (imported by a test module, one of each per module).
 
 Skipped when Chromium or Playwright is missing, except under CI (CI=true), where that fails.
 """
@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -25,6 +26,7 @@ WIDTHS = {"360": (360, 740), "390": (390, 844), "1366": (1366, 900)}  # two phon
 SWEEP = "20261129-130000-learning-rate-sweep"
 BEST = "20261129-100000-best"  # the highest test accuracy, not the newest run
 UNTRAINED = "20261129-080000-untrained"
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 def require_browser() -> None:
@@ -103,6 +105,22 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def only_loopback(page) -> list[str]:
+    """Abort the page's requests to anywhere but loopback at once, so nothing waits on the
+    internet; returns the list the blocked URLs go into."""
+    blocked: list[str] = []
+
+    def route(request_route):
+        if urlsplit(request_route.request.url).hostname in LOOPBACK:
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort("internetdisconnected")
+
+    page.route("**/*", route)
+    return blocked
 
 
 @contextmanager

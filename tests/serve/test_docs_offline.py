@@ -3,13 +3,10 @@ server itself, not fetched from a CDN."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
-from page_browser import chromium, require_browser, screenshot, serving
+from page_browser import chromium, only_loopback, require_browser, screenshot, serving
 
 pytestmark = pytest.mark.browser
-LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 @pytest.fixture
@@ -18,17 +15,7 @@ def offline_page(tmp_path_factory):
     require_browser()
     with serving(tmp_path_factory.mktemp("docs") / "runs") as url, chromium() as browser:
         page = browser.new_page()
-        blocked: list[str] = []
-
-        def only_loopback(route):
-            if urlsplit(route.request.url).hostname in LOOPBACK:
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort("internetdisconnected")
-
-        page.route("**/*", only_loopback)
-        yield page, url, blocked
+        yield page, url, only_loopback(page)
         page.close()
 
 

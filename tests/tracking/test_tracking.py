@@ -1,16 +1,25 @@
 """Tracking: `train --mlflow` and `sweep --mlflow` read back from a real MLflow SQLite store
 (one run; a parent with nested trials; every epoch at its step), `runs --to-mlflow` without
-duplicates, an unreachable store refused before training, TensorBoard event files read back.
-The MLflow tests skip without the mlflow extra, the TensorBoard ones without tensorboardX."""
+duplicates, an unreachable store refused before training, the runs found in `mlflow ui` by
+Chromium, TensorBoard event files read back. The MLflow tests skip without the mlflow extra, the
+TensorBoard ones without tensorboardX, the browser one without Chromium."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from conftest import synthetic_dataset, write_idx_dataset
+from page_browser import chromium, only_loopback, require_browser, screenshot
 
 from fashion_mlp.cli import main
 from fashion_mlp.errors import ConfigError
@@ -193,6 +202,71 @@ def test_runs_to_mlflow_logs_each_finished_run_once(tracked, capsys):
     # the runs logged while training are known to the first store: nothing to add there
     assert main(["runs", "--runs-dir", str(runs_dir), "--to-mlflow", tracked["uri"]]) == 0
     assert "0 runs logged" in capsys.readouterr().out
+
+
+# the UI alone: one worker, no job runners, no telemetry to send
+UI_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+
+
+@pytest.fixture
+def mlflow_ui(tracked, tmp_path):
+    """`mlflow ui` over the tracked store on a free loopback port, in its own process group
+    (ended with the test, also on failure); yields its URL."""
+    require_browser()
+    port = str(free_port())
+    url = f"http://127.0.0.1:{port}"
+    command = [Path(sys.executable).with_name("mlflow"), "ui", "--backend-store-uri"]
+    command += [tracked["uri"], "--host", "127.0.0.1", "--port", port, "--workers", "1"]
+    log = tmp_path / "mlflow-ui.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=os.environ | UI_ENV,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(f"{url}/health"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"mlflow ui did not answer at {url}/health (exit code {server.poll()}):\n"
+                    + log.read_text()
+                )
+            time.sleep(0.2)
+        yield url
+    finally:
+        for ending in (signal.SIGTERM, signal.SIGKILL):  # the CLI and the uvicorn it started
+            with suppress(ProcessLookupError):
+                os.killpg(server.pid, ending)
+            with suppress(subprocess.TimeoutExpired):
+                server.wait(10)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.browser
+def test_mlflow_ui_lists_the_training_and_the_sweep(tracked, mlflow_ui):
+    from playwright.sync_api import expect
+
+    found = search(tracked)
+    top = found[found["tags.mlflow.parentRunId"].isna()]  # the training and the sweep's parent
+    assert len(top) == 2
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        only_loopback(page)  # nothing waits on the internet
+        page.goto(f"{mlflow_ui}/#/experiments/{top['experiment_id'].iloc[0]}/runs")
+        for name in top["tags.mlflow.runName"]:
+            run = page.get_by_text(name, exact=True).first
+            expect(run, f"run {name} in MLflow's runs list").to_be_visible(timeout=30_000)
+        screenshot(page, "mlflow-ui-runs")
 
 
 def scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
