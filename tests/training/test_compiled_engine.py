@@ -290,14 +290,3 @@ def real_test_accuracy(data, engine: str, seed: int, epochs: int) -> float:
 def test_one_real_epoch_is_as_accurate_as_fit(real_data):
     accuracies = {engine: real_test_accuracy(real_data, engine, 0, 1) for engine in ENGINES}
     assert accuracies["compiled"] == pytest.approx(accuracies["keras"], abs=0.01), accuracies
-
-
-@pytest.mark.realdata
-@pytest.mark.slow
-def test_notebook_preset_mean_accuracy_over_three_seeds_matches_fit(real_data):
-    """Ten epochs, seeds 0-2: mean test accuracy within half a point of `model.fit`'s."""
-    means = {
-        engine: np.mean([real_test_accuracy(real_data, engine, seed, 10) for seed in (0, 1, 2)])
-        for engine in ENGINES
-    }
-    assert means["compiled"] == pytest.approx(means["keras"], abs=0.005), means

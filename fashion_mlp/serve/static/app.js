@@ -24,9 +24,9 @@ function show(view) {
 }
 
 async function choose(run) {
-  await selectRun(run);
   $("#run").value = run;
-  describeRun();
+  describeRun(run);  // at once; the views follow once the run's class names are in
+  await selectRun(run);
   if (!$("#view-test").hidden) loadTestSet();
   if (!$("#view-inside").hidden) loadInside();
   redraw();

@@ -30,17 +30,18 @@ function option(run) {
 export async function loadRunChoices() {
   state.runs = await api("/api/runs");
   const finished = state.runs.filter((run) => run.status === "finished");
-  $("#run").replaceChildren(...groups(finished).map(([name, runs]) =>
-    el("optgroup", { label: name }, ...runs.map(option))));
   if (!finished.length) {
+    $("#run").replaceChildren();
     notice("No finished run yet: start one in the Train tab, or run `fashion-mlp train`.");
     state.run = null;
     return;
   }
-  notice("");
-  const previous = finished.find((run) => run.name === state.run);
-  if (!previous) await selectRun(openingRun(finished).name);
+  if (!finished.some((run) => run.name === state.run)) await selectRun(openingRun(finished).name);
+  // The choices appear with the chosen run already selected, never the first one for a moment.
+  $("#run").replaceChildren(...groups(finished).map(([name, runs]) =>
+    el("optgroup", { label: name }, ...runs.map(option))));
   $("#run").value = state.run;
+  notice("");
   describeRun();
 }
 
@@ -51,8 +52,8 @@ export function describe(run) {
   return run.sweep ? `${base}, a trial of sweep ${run.sweep}` : base;
 }
 
-export function describeRun() {
-  const run = state.runs.find((item) => item.name === state.run);
+export function describeRun(name = state.run) {
+  const run = state.runs.find((item) => item.name === name);
   $("#run-info").textContent = run ? describe(run) : "";
 }
 
