@@ -133,21 +133,33 @@ def renames_of(monkeypatch, kill_at: int | None = None) -> list:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Start the long modules first, then keep xdist's grouping (both below)."""
+    """Keep each module on one worker, start the long ones first, and keep xdist's grouping
+    (all three below)."""
+    modules_whole(items)
     long_modules_first(items)
     keep_xdist_groups(config, items)
 
 
+def modules_whole(items) -> None:
+    """Every test without an xdist_group of its own joins its module's group, so that
+    `--dist loadgroup` runs a module on one worker: a module-scoped fixture (a real-data
+    training, a server) is then built once, not once on each worker that took some of its tests."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.path.relative_to(item.config.rootpath).with_suffix("")
+            item.add_marker(pytest.mark.xdist_group(".".join(module.parts)))
+
+
 def long_modules_first(items) -> None:
-    """Modules with a `slow` or `ray` test run before the others, each module's tests still
-    together and in order (a stable sort): xdist hands tests out in this order, so the short
-    ones fill the workers at the end instead of one worker finishing a long training alone."""
-    long_modules = {
-        item.path
-        for item in items
-        if item.get_closest_marker("slow") or item.get_closest_marker("ray")
+    """Modules with a `ray` test run first (their group is the longest), then those with a
+    `slow` one, then the others, each module's tests still together and in order (a stable
+    sort): xdist hands groups out in this order, so the short ones fill the workers at the end
+    instead of one worker finishing a long training alone."""
+    marked = {
+        marker: {item.path for item in items if item.get_closest_marker(marker)}
+        for marker in ("ray", "slow")
     }
-    items.sort(key=lambda item: item.path not in long_modules)
+    items.sort(key=lambda item: (item.path not in marked["ray"], item.path not in marked["slow"]))
 
 
 def keep_xdist_groups(config, items) -> None:
