@@ -7,7 +7,7 @@ search, download, reading, checksums (the checksum cache), load.
 
 from fashion_mlp.datasets.dataset import Dataset, FileRecord, Provenance
 from fashion_mlp.datasets.download import download_dataset
-from fashion_mlp.datasets.load import check_available, load_dataset
+from fashion_mlp.datasets.load import load_dataset
 from fashion_mlp.datasets.registry import (
     DATASETS,
     DIGIT_CLASSES,
@@ -27,7 +27,6 @@ __all__ = [
     "DatasetSpec",
     "FileRecord",
     "Provenance",
-    "check_available",
     "download_dataset",
     "load_dataset",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fashion_mlp.datasets.dataset import Dataset
 from fashion_mlp.datasets.download import download_dataset
-from fashion_mlp.datasets.reading import folder_files, load_folder, read_dataset
+from fashion_mlp.datasets.reading import load_folder, read_dataset
 from fashion_mlp.datasets.registry import DATASETS, DatasetSpec
 from fashion_mlp.datasets.search import (
     DATA_ENV,
@@ -80,18 +80,6 @@ def load_dataset(
     else:
         searched.append("download: not attempted (download=False)")
     raise DatasetError(not_found_message(spec, searched))
-
-
-def check_available(name_or_path: str | Path, data_dir: str | Path | None = None) -> None:
-    """Raise the error `load_dataset` would for a named folder that is missing or lacks files,
-    reading none (a sweep checks every trial's data before the first trains)."""
-    spec = DATASETS.get(str(name_or_path))
-    if spec is None:
-        folder_files(Path(name_or_path))
-        return
-    chosen = chosen_folder(data_dir)
-    if chosen is not None:
-        required_files(spec, *chosen)
 
 
 def not_found_message(spec: DatasetSpec, searched: list[str]) -> str:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 
 from fashion_mlp.config import DataConfig
-from fashion_mlp.datasets import Dataset, check_available
+from fashion_mlp.datasets import Dataset, load_dataset
 from fashion_mlp.files import resume_hint
 from fashion_mlp.subsets import load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
@@ -49,10 +49,14 @@ def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) ->
 
 
 def check_data(trials: list[Trial]) -> None:
-    """Each trial's data set findable, checked before the first population trains (a data.name
-    axis naming a missing folder fails now, not once the populations before it trained)."""
-    for config in {trial.config.data for trial in trials}:
-        check_available(config.name, config.data_dir)
+    """Every data set the trials name, read and validated (its files, their contents and
+    checksums) before the first population trains: a data.name axis naming a missing or
+    damaged folder fails now, not once the populations before it trained. One data set is
+    held at a time."""
+    configs = {trial.config.data for trial in trials}
+    sources = {(data.name, data.data_dir, data.allow_modified) for data in configs}
+    for name, data_dir, allow_modified in sorted(sources, key=str):
+        load_dataset(name, data_dir=data_dir, allow_modified=allow_modified)
 
 
 def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on_event):

@@ -4,10 +4,11 @@ the first population trains."""
 
 from __future__ import annotations
 
+import gzip
 import time
 
 import pytest
-from conftest import synthetic_dataset, write_idx_dataset
+from conftest import IDX_NAMES, synthetic_dataset, write_idx_dataset
 
 from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.cli.sweep_options import sweep_table
@@ -74,8 +75,26 @@ def test_several_seed_ranges_beyond_the_limit_are_refused_before_they_are_listed
         sweep_table(args)
 
 
-def test_a_data_axis_naming_a_missing_folder_fails_before_any_population_trains(
-    tmp_path, monkeypatch
+def truncated_copy(folder):
+    """A copy of a data folder whose test labels lost their last bytes."""
+    (labels,) = folder.glob(IDX_NAMES["test_labels"] + "*")
+    labels.write_bytes(gzip.compress(gzip.decompress(labels.read_bytes())[:-5]))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("bad_folder", "error"),
+    [
+        (lambda folder: folder, "missing. is neither a known data set"),
+        (
+            lambda folder: truncated_copy(write_idx_dataset(folder, synthetic_dataset(60, 20))),
+            r"t10k-labels-idx1-ubyte.gz: truncated",
+        ),
+    ],
+    ids=["missing", "truncated"],
+)
+def test_a_data_axis_naming_a_bad_folder_fails_before_any_population_trains(
+    tmp_path, monkeypatch, bad_folder, error
 ):
     import fashion_mlp.sweeps.local as local
 
@@ -84,14 +103,14 @@ def test_a_data_axis_naming_a_missing_folder_fails_before_any_population_trains(
 
     monkeypatch.setattr(local, "train_runs", trained)
     good = write_idx_dataset(tmp_path / "good", synthetic_dataset(60, 20))
-    missing = tmp_path / "missing"
+    bad = bad_folder(tmp_path / "missing")
     spec = sweep_spec(
         {
             "preset": "smoke",
             "base": {"data": {"train_limit": 0, "test_limit": 0}},
-            "axes": {"data.name": [str(good), str(missing)]},
+            "axes": {"data.name": [str(good), str(bad)]},
         }
     )
-    with pytest.raises(DatasetError, match="missing. is neither a known data set"):
+    with pytest.raises(DatasetError, match=error):
         local.run_sweep(spec, tmp_path / "sweeps", tmp_path / "runs")
     assert not (tmp_path / "sweeps").exists()  # nothing was created either
