@@ -394,7 +394,7 @@ def resume_point(
         model = build_configured_model(config, data)
         compile_configured_model(model, config, data)
         return model, 0, {}
-    return load_saved_model(run.path / checkpoint.model_file), checkpoint.epoch, checkpoint.history
+    return load_saved_model(run.checkpoint_model(checkpoint)), checkpoint.epoch, checkpoint.history
 
 
 def draw_figures(run_dir: str | os.PathLike) -> list[Path]:

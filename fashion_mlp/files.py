@@ -8,6 +8,7 @@ the fix; a full disk is a DiskFullError naming the file and how to go on.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -104,6 +105,12 @@ def write_text(path: Path, text: str) -> Path:
 def write_json(path: Path, value: Any) -> Path:
     """Write `value` as indented JSON atomically; returns path."""
     return write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 # Run locks: a file per run folder holding its owner's pid and host, created with O_EXCL.

@@ -31,6 +31,7 @@ from fashion_mlp.files import (
     DiskFullError,
     atomic_path,
     current_umask,
+    file_sha256,
     folder_names,
     lock_is_stale,
     naming_disk_full,
@@ -57,6 +58,7 @@ class Checkpoint:
     epoch: int
     model_file: str  # relative to the run folder, e.g. "checkpoints/epoch-003.keras"
     history: dict[str, list[float]]
+    sha256: str | None = None  # the model file's, as written; None in earlier versions' runs
 
 
 class RunDir:
@@ -290,22 +292,44 @@ class RunDir:
             return None
         state = self.read_json(self.CHECKPOINT_STATE, "the last checkpoint")
         try:
-            return Checkpoint(int(state["epoch"]), str(state["model"]), dict(state["history"]))
-        except (TypeError, KeyError, ValueError):
+            epoch, model, history = int(state["epoch"]), str(state["model"]), state["history"]
+            return Checkpoint(epoch, model, dict(history), state.get("sha256"))
+        except (TypeError, KeyError, ValueError, AttributeError):
             raise RunError(
                 f"{self.path / self.CHECKPOINT_STATE} is damaged (expected epoch, model and "
                 "history); the run cannot be resumed: start it again with `fashion-mlp train`"
             ) from None
 
+    def checkpoint_model(self, checkpoint: Checkpoint) -> Path:
+        """The checkpoint's model file, checked against the SHA-256 state.json recorded for it:
+        a RunError names a file that is missing or changed since it was written."""
+        path = self.path / checkpoint.model_file
+        start_over = (
+            f"the run cannot go on from epoch {checkpoint.epoch}: remove "
+            f"{self.path / 'checkpoints'} and `fashion-mlp train --resume {self.path}` trains it "
+            "again from epoch 0"
+        )
+        if not path.is_file():
+            raise RunError(
+                f"{path} is missing, though {self.CHECKPOINT_STATE} names it; {start_over}"
+            )
+        if checkpoint.sha256 is not None and file_sha256(path) != checkpoint.sha256:
+            raise RunError(
+                f"{path} is not the file {self.CHECKPOINT_STATE} recorded (its SHA-256 differs: "
+                f"damaged or changed since it was written); {start_over}"
+            )
+        return path
+
     def write_checkpoint(self, model, epoch: int, history: dict, replaces: str | None) -> str:
         """Checkpoint `model` after `epoch` (1-based); returns the file name it wrote.
 
-        The model goes to checkpoints/epoch-NNN.keras first, then state.json names it, and the
-        file it `replaces` is removed last: a crash at any point leaves a usable checkpoint.
+        The model goes to checkpoints/epoch-NNN.keras first, then state.json names it with its
+        SHA-256 (the manifest, valid once renamed into place), and the file it `replaces` is
+        removed last: a crash at any point leaves a usable checkpoint.
         """
         name = f"checkpoints/epoch-{epoch:03d}.keras"
-        self.save_model(model, name)
-        state = {"epoch": epoch, "model": name, "history": history}
+        path = self.save_model(model, name)
+        state = {"epoch": epoch, "model": name, "history": history, "sha256": file_sha256(path)}
         write_json(self.path / self.CHECKPOINT_STATE, state)
         if replaces and replaces != name:
             (self.path / replaces).unlink(missing_ok=True)

@@ -219,6 +219,10 @@ DAMAGE_CASES = [
         ("model.keras", damage, "trained", ["evaluate", "predict", "resume"], False)
         for damage in ("truncated", "binary", "folder")
     ],
+    *[
+        ("checkpoints/epoch-002.keras", damage, "checkpointed", ["resume"], False)
+        for damage in ("truncated", "binary", "folder")
+    ],
     ("report.html", "folder", "finished", ["report"], False),
     ("metrics.json", "folder", "trained", ["resume"], False),
 ]
@@ -252,6 +256,29 @@ def test_a_damaged_file_is_a_clean_error_naming_it(
     assert (row["status"] == "damaged") == listed, row
     if listed:
         assert str(run_dir / name) in row["problem"]
+
+
+def test_a_checkpoint_changed_after_it_was_written_is_refused_and_the_fix_works(
+    finished_run, tmp_path, capsys
+):
+    """A valid model file that is not the one state.json recorded (here: other weights) would
+    resume silently from the wrong network; its SHA-256 gives it away. The error's fix (remove
+    checkpoints/, resume) trains the run again to the uninterrupted result."""
+    import keras
+
+    run_dir = copy_run(finished_run, tmp_path, "checkpointed")
+    checkpoint = run_dir / "checkpoints" / "epoch-002.keras"
+    model = keras.saving.load_model(checkpoint)
+    model.set_weights([weights * 0.5 for weights in model.get_weights()])
+    model.save(checkpoint)
+    assert main(["train", "--resume", str(run_dir)]) == 2
+    error = capsys.readouterr().err
+    assert f"{checkpoint} is not the file checkpoints/state.json recorded" in error
+    assert f"remove {run_dir / 'checkpoints'}" in error and not RunDir(run_dir).is_finished
+    shutil.rmtree(run_dir / "checkpoints")
+    assert main(["train", "--resume", str(run_dir)]) == 0
+    resumed, expected = RunDir(run_dir).read_metrics(), RunDir(finished_run).read_metrics()
+    assert resumed["confusion_matrix"] == expected["confusion_matrix"]
 
 
 def test_runs_lists_every_run_when_one_is_damaged(finished_run, tmp_path, capsys):

@@ -8,14 +8,13 @@ t-SNE's neighbourhoods (10-NN accuracy on the map) at a fraction of the time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from fashion_mlp.files import write_text
+from fashion_mlp.files import file_sha256, write_text
 from fashion_mlp.inspection.activations import activations
 from fashion_mlp.inspection.network import Network
 from fashion_mlp.runs import RunDir
@@ -131,8 +130,7 @@ def run_map(run: RunDir, network: Network | None = None, *, recompute: bool = Fa
 
 
 def model_sha256(run: RunDir) -> str:
-    with run.require(run.MODEL, "its trained model").open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
+    return file_sha256(run.require(run.MODEL, "its trained model"))
 
 
 def map_json(test_map: PointMap) -> str:
