@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from fashion_mlp.cli.options import config_from_args
 from fashion_mlp.cli.parser import build_parser
 from fashion_mlp.serve import ServeSettings, create_app
+from fashion_mlp.serve.jobs import Trainings
 
 WIDE_RELU = {"model": {"hidden": [256, 128], "activation": "relu"}}
 
@@ -20,7 +21,7 @@ def client(tmp_path, monkeypatch):
     """A server whose training threads take no job: only the names are looked at, and no
     training outlives the test (a patched run_experiment was undone before the thread
     called it, which trained for real in the background of later tests)."""
-    monkeypatch.setattr("fashion_mlp.serve.jobs.Trainings.work", lambda self: None)
+    monkeypatch.setattr(Trainings, "work", lambda self: None)
     return TestClient(create_app(ServeSettings(runs_dir=tmp_path)), base_url="http://127.0.0.1")
 
 
