@@ -27,11 +27,16 @@ test-fast: setup  ## every test but the marked ones, in under 3 minutes on 2 cor
 
 # uv resolves and installs from its cache in seconds where pip takes most of a minute; pip
 # installs uv into the venv first, and installs everything itself if uv cannot be had.
+# The test tools install with uv's --compile-bytecode (pip compiles by default): where
+# PYTHONDONTWRITEBYTECODE is set, as on this project's machines, no process writes .pyc files,
+# and every Python the tests start (xdist and Ray workers, the CLI, killed and resumed runs)
+# compiled JAX, Keras and Ray from source again, a second or more each.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	-$(BIN)/python -m pip install --quiet uv
 
-install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+install = if [ -x $(BIN)/uv ]; then \
+	$(BIN)/uv pip install --quiet $(2) --python $(BIN)/python $(1); \
 	else $(BIN)/python -m pip install --quiet $(1); fi
 
 setup-run: $(BIN)/.installed-run
@@ -43,7 +48,7 @@ $(BIN)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(BIN)/.installed: pyproject.toml | $(BIN)/python
-	$(call install,-e ".[test]")
+	$(call install,-e ".[test]",--compile-bytecode)
 	touch $@ $(BIN)/.installed-run
 
 $(BIN)/.installed-docs: pyproject.toml | $(BIN)/python
