@@ -6,8 +6,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-# --dist loadgroup: tests marked xdist_group share a worker (and so their module's costly
-# fixtures: a trained run, a server, a browser); the others spread over the workers.
+# --dist loadgroup: tests of one xdist_group share a worker, and so their costly fixtures (a
+# trained run, a server, a browser); a test without one joins its module's (tests/conftest.py).
 # --durations: CI's log names the slowest tests, where time goes when the 15 minutes get close.
 PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=15
 
