@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fashion_mlp.config import DataConfig
 from fashion_mlp.datasets import Dataset, load_dataset
 from fashion_mlp.files import resume_hint
-from fashion_mlp.subsets import load_run_data
+from fashion_mlp.subsets import limit_dataset, load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
 from fashion_mlp.sweeps.results import SweepResult, write_sweep_outputs
 from fashion_mlp.sweeps.spec import SweepSpec, Trial
@@ -32,10 +32,10 @@ def run_sweep(
     on_event: Event | None = None,
 ) -> SweepResult:
     """Train every trial of `spec` as populations; write each run and the sweep folder."""
-    check_data(spec.trials())
+    checked = check_data(spec.trials())
     folder, state = new_sweep(spec, sweeps_dir, runs_dir, LOCAL)
     with resume_hint(f"fashion-mlp sweep --resume {folder.path}"):
-        return _run(folder, spec, spec.trials(), state, on_event)
+        return _run(folder, spec, spec.trials(), state, on_event, checked)
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) -> SweepResult:
@@ -48,18 +48,39 @@ def resume_sweep(sweep_dir: str | os.PathLike, on_event: Event | None = None) ->
         return _run(folder, spec, spec.trials(), state, on_event)
 
 
-def check_data(trials: list[Trial]) -> None:
+def data_source(config: DataConfig) -> tuple:
+    """What decides which files a data config reads (not its limits)."""
+    return config.name, config.data_dir, config.allow_modified
+
+
+def check_data(trials: list[Trial]) -> dict[tuple, Dataset]:
     """Every data set the trials name, read and validated (its files, their contents and
     checksums) before the first population trains: a data.name axis naming a missing or
-    damaged folder fails now, not once the populations before it trained. One data set is
-    held at a time."""
-    configs = {trial.config.data for trial in trials}
-    sources = {(data.name, data.data_dir, data.allow_modified) for data in configs}
-    for name, data_dir, allow_modified in sorted(sources, key=str):
-        load_dataset(name, data_dir=data_dir, allow_modified=allow_modified)
+    damaged folder fails now, not once the populations before it trained. Returns them by
+    `data_source`, for the populations to use without reading them again."""
+    sources = {data_source(trial.config.data) for trial in trials}
+    return {
+        source: load_dataset(source[0], data_dir=source[1], allow_modified=source[2])
+        for source in sorted(sources, key=str)
+    }
 
 
-def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on_event):
+def population_data(config: DataConfig, checked: dict[tuple, Dataset]) -> Dataset:
+    """A population's data: its checked data set cut to its limits, else read now."""
+    data = checked.get(data_source(config))
+    if data is None:
+        return load_run_data(config)
+    return limit_dataset(data, config.train_limit, config.test_limit)
+
+
+def _run(
+    folder: SweepDir,
+    spec: SweepSpec,
+    trials: list[Trial],
+    state: dict,
+    on_event,
+    checked: dict[tuple, Dataset] | None = None,
+):
     emit = on_event or (lambda kind, **details: None)
     left = unfinished_populations(trials, state)
     emit_start(emit, folder, trials, left)
@@ -67,7 +88,9 @@ def _run(folder: SweepDir, spec: SweepSpec, trials: list[Trial], state: dict, on
     for number, todo in left.items():
         runs = create_runs(folder, todo, state)
         config = todo[0].config.data
-        data = data_cache.get(config) or data_cache.setdefault(config, load_run_data(config))
+        if config not in data_cache:
+            data_cache[config] = population_data(config, checked or {})
+        data = data_cache[config]
         emit("population", number=number, members=len(todo))
         results = train_runs(
             folder, number, todo, runs, data, spec, on_epoch_end=epoch_events(emit)
