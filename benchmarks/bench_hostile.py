@@ -23,35 +23,26 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import encoded, free_port, photo_file, predict_request, seed_run, start_server
+from bench_serve import (
+    encoded,
+    family,
+    flat_dress,
+    free_port,
+    photo_file,
+    predict_request,
+    process_stats,
+    seed_run,
+    start_server,
+)
 
 MB = 2**20
-
-
-def family(pid: int) -> set[int]:
-    """The process and all its descendants, from /proc."""
-    parents = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            parents[int(entry.name)] = int(
-                (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            )
-        except (OSError, IndexError, ValueError):
-            continue
-    members, added = {pid}, {pid}
-    while added:
-        added = {child for child, parent in parents.items() if parent in added}
-        members |= added
-    return members
 
 
 def rss_bytes(pid: int) -> int:
     """The resident memory of a process and its descendants, summed."""
     total = 0
-    for member in family(pid):
+    for member in family(pid, process_stats()):
         try:
             status = Path(f"/proc/{member}/status").read_text()
         except OSError:
@@ -142,18 +133,10 @@ def half_open(port: int, count: int) -> int:
             sock.close()
 
 
-def dress(width: int, height: int) -> Image.Image:
-    """A flat dark dress on a flat light background: it compresses to almost nothing."""
-    image = Image.new("RGB", (width, height), (238, 236, 232))
-    outline = [(0.35, 0.05), (0.65, 0.05), (0.9, 0.95), (0.1, 0.95)]
-    ImageDraw.Draw(image).polygon([(x * width, y * height) for x, y in outline], (90, 30, 50))
-    return image
-
-
 def probes(port: int, run: str) -> dict:
     """Each probe: a function sending it and returning its status codes."""
     predict, pixel_path = f"/api/runs/{run}/predict", f"/api/runs/{run}/predict/pixels"
-    big_png = encoded(dress(7071, 7071), "PNG")  # 50 megapixels in RGB, a few hundred KB
+    big_png = encoded(flat_dress(7071, 7071), "PNG")  # 50 megapixels in RGB, a few hundred KB
     twelve = photo_file("12mp-jpeg")
     training = json.dumps({"preset": "smoke", "overrides": {"model": {"hidden": [500_000]}}})
 

@@ -72,13 +72,18 @@ def test_png() -> bytes:
     return encoded(Image.fromarray(load_dataset("fashion", download=False).x_test[0]), "PNG")
 
 
-def product_photo(width: int, height: int) -> Image.Image:
-    """A dark dress on a light, slightly uneven studio background with sensor noise."""
+def flat_dress(width: int, height: int) -> Image.Image:
+    """A flat dark dress on a flat light background: it compresses to almost nothing."""
     image = Image.new("RGB", (width, height), (238, 236, 232))
     outline = [(0.35, 0.05), (0.65, 0.05), (0.9, 0.95), (0.1, 0.95)]
     ImageDraw.Draw(image).polygon([(x * width, y * height) for x, y in outline], (90, 30, 50))
+    return image
+
+
+def product_photo(width: int, height: int) -> Image.Image:
+    """A dark dress on a light, slightly uneven studio background with sensor noise."""
     noise = Image.effect_noise((width, height), 2.0).convert("RGB")  # around 128
-    return ImageChops.add(image, noise, offset=-128)
+    return ImageChops.add(flat_dress(width, height), noise, offset=-128)
 
 
 def encoded(image: Image.Image, kind: str) -> bytes:
@@ -196,21 +201,34 @@ def start_server(run_dir: Path, port: int, workers: int) -> subprocess.Popen:
     return server
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) of a process and all its descendants, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def process_stats() -> dict[int, list[str]]:
+    """Every process's /proc/PID/stat fields after its name (state, parent, ...)."""
     stats = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
-    family, added = {pid}, {pid}
+    return stats
+
+
+def family(pid: int, stats: dict[int, list[str]]) -> set[int]:
+    """The process and all its descendants."""
+    members, added = {pid}, {pid}
     while added:
-        added = {child for child, (parent, _) in stats.items() if parent in added}
-        family |= added
-    return sum(stats[member][1] for member in family if member in stats)
+        added = {child for child, fields in stats.items() if int(fields[1]) in added}
+        members |= added
+    return members
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of a process and all its descendants, from /proc."""
+    ticks, stats = os.sysconf("SC_CLK_TCK"), process_stats()
+    return sum(
+        (int(stats[member][11]) + int(stats[member][12])) / ticks
+        for member in family(pid, stats)
+        if member in stats
+    )
 
 
 def measure(server: subprocess.Popen, port: int, request: bytes, args, size: int) -> dict:
