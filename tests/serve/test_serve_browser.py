@@ -137,6 +137,14 @@ def test_the_runs_table_sorts_and_compares(page):
     screenshot(page, "runs")
 
 
+def test_an_axis_of_equal_values_stays_near_them(page):
+    """Runs whose validation accuracies are all 90 % once drew an axis from 40 to 140 %."""
+    ticks = page.evaluate("async () => (await import('/static/charts.js')).niceTicks(0.9, 0.9)")
+    assert 0.8 <= min(ticks["ticks"]) < 0.9 < max(ticks["ticks"]) <= 1.0, ticks
+    zero = page.evaluate("async () => (await import('/static/charts.js')).niceTicks(0, 0)")
+    assert min(zero["ticks"]) < 0 < max(zero["ticks"]) <= 0.05, zero
+
+
 def test_a_training_started_from_the_form_updates_live_and_finishes(page):
     page.click("#tabs button[data-view=train]")
     page.select_option("#preset", "smoke")
