@@ -55,10 +55,10 @@ def teacher_probabilities(teacher: RunDir, images: np.ndarray, *, mirror: bool) 
     return np.concatenate(parts).astype(np.float32)
 
 
-def distillation_targets(config: ExperimentConfig, data: Dataset) -> np.ndarray | None:
-    """Target rows [one-hot label | teacher probabilities] for every training image of a
-    distilled run (validation split included: its loss is measured the same way); None for a
-    run without a teacher."""
+def checked_teacher(config: ExperimentConfig, data: Dataset) -> RunDir | None:
+    """The run that teaches `config` (None for a run without a teacher), or a RunError if it
+    cannot teach on `data`: not a finished run, or trained on other classes. Runs and sweeps
+    call it before their first folder exists, so that a wrong teacher leaves nothing behind."""
     if config.distill.teacher is None:
         return None
     teacher = teacher_run(config.distill.teacher)
@@ -68,6 +68,16 @@ def distillation_targets(config: ExperimentConfig, data: Dataset) -> np.ndarray 
             f"data set {config.data.name!r} has {', '.join(data.class_names)}: a teacher must "
             "have been trained on the same classes"
         )
+    return teacher
+
+
+def distillation_targets(config: ExperimentConfig, data: Dataset) -> np.ndarray | None:
+    """Target rows [one-hot label | teacher probabilities] for every training image of a
+    distilled run (validation split included: its loss is measured the same way); None for a
+    run without a teacher."""
+    teacher = checked_teacher(config, data)
+    if teacher is None:
+        return None
     mirror = bool(config.model.spec.flip) and config.model.user_model is None
     probabilities = teacher_probabilities(teacher, data.x_train, mirror=mirror)
     labels = integer_labels(data.y_train)

@@ -21,7 +21,7 @@ import numpy as np
 
 from fashion_mlp.config import ExperimentConfig
 from fashion_mlp.datasets import Dataset
-from fashion_mlp.distillation import distillation_targets, teacher_facts
+from fashion_mlp.distillation import checked_teacher, distillation_targets, teacher_facts
 from fashion_mlp.errors import CalibrationError, RunError
 from fashion_mlp.files import resume_hint
 from fashion_mlp.history import time_to_accuracy
@@ -96,6 +96,7 @@ def start_run(
     appears with its config and summary or not at all (a full disk leaves no empty folder).
     """
     data = load_run_data(config.data)
+    checked_teacher(config, data)
     model = build_configured_model(config, data)
     compile_configured_model(model, config, data)
     with RunDir.creating(runs_dir, config.name) as run:

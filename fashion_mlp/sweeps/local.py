@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from fashion_mlp.config import DataConfig
 from fashion_mlp.datasets import Dataset, load_dataset
+from fashion_mlp.distillation import checked_teacher
 from fashion_mlp.files import resume_hint
 from fashion_mlp.subsets import limit_dataset, load_run_data
 from fashion_mlp.sweeps.folder import SweepDir, create_runs, new_sweep, unfinished_populations
@@ -55,14 +56,19 @@ def data_source(config: DataConfig) -> tuple:
 
 def check_data(trials: list[Trial]) -> dict[tuple, Dataset]:
     """Every data set the trials name, read and validated (its files, their contents and
-    checksums) before the first population trains: a data.name axis naming a missing or
-    damaged folder fails now, not once the populations before it trained. Returns them by
+    checksums), and every teacher checked against its data set, before the first population
+    trains: a data.name axis naming a missing or damaged folder, or a teacher that cannot
+    teach, fails now, not once the populations before it trained. Returns the data sets by
     `data_source`, for the populations to use without reading them again."""
     sources = {data_source(trial.config.data) for trial in trials}
-    return {
+    datasets = {
         source: load_dataset(source[0], data_dir=source[1], allow_modified=source[2])
         for source in sorted(sources, key=str)
     }
+    taught = {(data_source(t.config.data), t.config.distill.teacher): t for t in trials}
+    for (source, _), trial in taught.items():
+        checked_teacher(trial.config, datasets[source])
+    return datasets
 
 
 def population_data(config: DataConfig, checked: dict[tuple, Dataset]) -> Dataset:

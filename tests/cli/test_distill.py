@@ -4,6 +4,9 @@ population."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 from conftest import synthetic_dataset, write_idx_dataset
 
@@ -66,6 +69,24 @@ def test_a_teacher_that_is_not_a_finished_run_is_an_error_naming_the_fix(folder,
     assert main(["distill", str(folder / "nowhere"), "--runs-dir", str(folder / "x")]) != 0
     assert "no such run folder" in capsys.readouterr().err
     assert not (folder / "x").exists()
+
+
+def test_a_teacher_that_cannot_teach_leaves_no_run_or_sweep_behind(folder, tmp_path, capsys):
+    """Checked before the first folder exists: a missing teacher, and one trained on other
+    classes (its metrics.json rewritten as another data set's teacher would have them)."""
+    other = tmp_path / "other-classes"
+    shutil.copytree(teacher_of(folder), other)
+    metrics = json.loads((other / "metrics.json").read_text())
+    (other / "metrics.json").write_text(json.dumps(metrics | {"class_names": list("abcdefghij")}))
+    data = ["--preset", "smoke", "--data", str(folder / "data"), "--train-limit", "0"]
+    data += ["--test-limit", "0", "--runs-dir", str(tmp_path / "runs")]
+    for teacher, message in [(tmp_path / "nowhere", "no such run folder"), (other, "same classes")]:
+        assert main(["train", *data, "--teacher", str(teacher)]) != 0
+        assert message in capsys.readouterr().err
+        sweep = ["sweep", *data, "--teacher", str(teacher), "--alpha", "0.5", "1"]
+        assert main([*sweep, "--sweeps-dir", str(tmp_path / "sweeps")]) != 0
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "sweeps").exists()
 
 
 def test_a_sweep_tunes_temperature_and_alpha_in_one_population(folder, capsys):
