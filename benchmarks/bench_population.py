@@ -2,7 +2,8 @@
 
 Run by hand: `python benchmarks/bench_population.py` (about 15 minutes on 2 cores). Every variant
 trains the notebook's model (784-64-32-10 tanh, SGD 0.01 momentum 0.9 Nesterov, batch 16,
-the last 10 % for validation) on the full training set, in its own process: the single-model
+the last 10 % for validation; `--preset best` or `fast`: that preset's network, optimizer and
+batch size) on the full training set, in its own process: the single-model
 compiled engine one member at a time, then populations of K = 1, 5, 8, 32, 128 members (seeds
 0..K-1), each trained as the library splits it by default (on a CPU, programs of at most 4
 members per core, in turn); "K/P" trains K members in programs of P (e.g. 32/32: one program).
@@ -16,6 +17,7 @@ and writes every round as JSON. JAX's devices: one per core, as the package sets
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -32,10 +34,15 @@ from rich.console import Console
 from rich.table import Table
 from rounds import interleaved_rounds  # benchmarks/, the script's own folder
 
-from fashion_mlp.config import MLPSpec
+from fashion_mlp.config import ExperimentConfig, build_config
 from fashion_mlp.datasets import load_dataset
-from fashion_mlp.experiment import environment
+from fashion_mlp.experiment import (
+    build_configured_model,
+    compile_configured_model,
+    environment,
+)
 from fashion_mlp.models import build_model
+from fashion_mlp.presets import preset
 from fashion_mlp.subsets import integer_labels, split_validation
 from fashion_mlp.training.compiled import fit_compiled
 from fashion_mlp.training.population import train_population
@@ -56,7 +63,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds of every variant; medians (3)"
     )
-    parser.add_argument("--batch-size", type=int, default=16, help="default 16, the notebook's")
+    parser.add_argument(
+        "--preset",
+        default="notebook",
+        help="the models: a preset's network, optimizer and batch size (notebook)",
+    )
+    parser.add_argument("--batch-size", type=int, help="default: the preset's (notebook: 16)")
     parser.add_argument(
         "--data-dir", default=None, help="folder of the IDX files (default: search)"
     )
@@ -65,29 +77,39 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def notebook_models(data, count: int) -> list[keras.Model]:
-    """`count` notebook models, seeds 0..count-1; the input layer is adapted once and copied."""
-    x_fit, _, _, _ = split_validation(data.x_train, data.y_train, VALIDATION_SPLIT)
+def preset_config(args, seed: int = 0) -> ExperimentConfig:
+    """The preset's experiment with the notebook's validation split and the batch size used."""
+    training = {"seed": seed, "validation_split": VALIDATION_SPLIT}
+    config = build_config(preset(args.preset), {"training": training})
+    args.batch_size = args.batch_size or config.training.batch_size
+    return config
+
+
+def notebook_models(args, data, count: int) -> list[keras.Model]:
+    """`count` models of the preset, seeds 0..count-1, compiled as its runs are (the notebook's:
+    SGD 0.01, momentum 0.9, Nesterov); the input layer is adapted once and copied."""
     models = []
     for seed in range(count):
+        config = preset_config(args, seed)
+        config = dataclasses.replace(
+            config, training=dataclasses.replace(config.training, batch_size=args.batch_size)
+        )
         keras.utils.set_random_seed(seed)
-        model = build_model(MLPSpec(), "functional", x_train=None if models else x_fit)
         if models:
+            model = build_model(config.model.spec, config.model.style)
             layer = model.get_layer("normalization")
             layer.set_weights(models[0].get_layer("normalization").get_weights())
             layer.finalize_state()  # its mean and variance constants follow the weights
-        model.compile(
-            optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        else:
+            model = build_configured_model(config, data)
+        compile_configured_model(model, config, data)
         models.append(model)
     return models
 
 
 def run_single(args, data) -> dict:
     """The single-model engine: one member, a first epoch, then the timed epochs."""
-    model = notebook_models(data, 1)[0]
+    model = notebook_models(args, data, 1)[0]
     x, y, x_val, y_val = split_validation(
         data.x_train, integer_labels(data.y_train), VALIDATION_SPLIT
     )
@@ -116,7 +138,7 @@ def run_population(args, data, variant: str) -> dict:
     call (compiles, one epoch), then the timed epochs."""
     size, _, per_program = variant.partition("/")
     size = int(size)
-    models = notebook_models(data, size)
+    models = notebook_models(args, data, size)
     per_program = int(per_program or members_per_program_for(models[0], args.batch_size))
     settings = {
         "seeds": range(size),
@@ -169,6 +191,8 @@ def run_child(args, variant: str) -> dict:
         str(args.epochs),
         "--batch-size",
         str(args.batch_size),
+        "--preset",
+        args.preset,
     ]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
@@ -187,6 +211,7 @@ def median_result(rounds: list[dict], epochs: int) -> dict:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    preset_config(args)  # the preset's batch size unless one was given
     if args.variant:
         child(args)
         return
@@ -204,7 +229,7 @@ def main(argv=None) -> None:
     )
     devices = results[-1].get("devices", 1)
     table = Table(
-        title=f"Populations, notebook model, batch {args.batch_size}, full data, "
+        title=f"Populations, {args.preset} model, batch {args.batch_size}, full data, "
         f"{devices} JAX device(s), medians of {args.rounds} rounds"
     )
     for header in (
