@@ -22,7 +22,7 @@ pytestmark = pytest.mark.realdata
 def one_epoch_run(real_data, tmp_path_factory):
     """The notebook's network trained for one epoch on the real data (compiled engine)."""
     config = build_config(preset("notebook"), {"training": {"epochs": 1}})
-    return run_experiment(config, tmp_path_factory.mktemp("runs"))
+    return run_experiment(config, tmp_path_factory.mktemp("runs"), figures=False)
 
 
 def test_one_epoch_of_the_notebook_network_reaches_80_percent(one_epoch_run):
@@ -97,7 +97,8 @@ def notebook_seeds(real_data, tmp_path_factory):
     runs = []
     for seed in (0, 1, 2):
         config = build_config(preset("notebook"), {"training": {"seed": seed}})
-        runs.append(run_experiment(dataclasses.replace(config, name=f"seed{seed}"), folder))
+        config = dataclasses.replace(config, name=f"seed{seed}")
+        runs.append(run_experiment(config, folder, figures=False))  # figures: 5 s a run
     return runs
 
 

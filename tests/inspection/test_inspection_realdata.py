@@ -27,7 +27,7 @@ MODELS = {
 
 def trained_run(tmp_path_factory, epochs: int, model: dict | None = None):
     config = build_config({"training": {"epochs": epochs}, "model": model or {}})  # notebook
-    return run_experiment(config, tmp_path_factory.mktemp("runs"))
+    return run_experiment(config, tmp_path_factory.mktemp("runs"), figures=False)
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
