@@ -17,7 +17,6 @@ and writes every round as JSON. JAX's devices: one per core, as the package sets
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import statistics
 import subprocess
@@ -77,23 +76,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def preset_config(args, seed: int = 0) -> ExperimentConfig:
+def preset_config(args, seed: int) -> ExperimentConfig:
     """The preset's experiment with the notebook's validation split and the batch size used."""
-    training = {"seed": seed, "validation_split": VALIDATION_SPLIT}
-    config = build_config(preset(args.preset), {"training": training})
-    args.batch_size = args.batch_size or config.training.batch_size
-    return config
+    training = {"seed": seed, "validation_split": VALIDATION_SPLIT, "batch_size": args.batch_size}
+    return build_config(preset(args.preset), {"training": training})
 
 
-def notebook_models(args, data, count: int) -> list[keras.Model]:
+def preset_models(args, data, count: int) -> list[keras.Model]:
     """`count` models of the preset, seeds 0..count-1, compiled as its runs are (the notebook's:
     SGD 0.01, momentum 0.9, Nesterov); the input layer is adapted once and copied."""
     models = []
     for seed in range(count):
         config = preset_config(args, seed)
-        config = dataclasses.replace(
-            config, training=dataclasses.replace(config.training, batch_size=args.batch_size)
-        )
         keras.utils.set_random_seed(seed)
         if models:
             model = build_model(config.model.spec, config.model.style)
@@ -109,7 +103,7 @@ def notebook_models(args, data, count: int) -> list[keras.Model]:
 
 def run_single(args, data) -> dict:
     """The single-model engine: one member, a first epoch, then the timed epochs."""
-    model = notebook_models(args, data, 1)[0]
+    model = preset_models(args, data, 1)[0]
     x, y, x_val, y_val = split_validation(
         data.x_train, integer_labels(data.y_train), VALIDATION_SPLIT
     )
@@ -138,7 +132,7 @@ def run_population(args, data, variant: str) -> dict:
     call (compiles, one epoch), then the timed epochs."""
     size, _, per_program = variant.partition("/")
     size = int(size)
-    models = notebook_models(args, data, size)
+    models = preset_models(args, data, size)
     per_program = int(per_program or members_per_program_for(models[0], args.batch_size))
     settings = {
         "seeds": range(size),
@@ -211,7 +205,7 @@ def median_result(rounds: list[dict], epochs: int) -> dict:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    preset_config(args)  # the preset's batch size unless one was given
+    args.batch_size = args.batch_size or build_config(preset(args.preset)).training.batch_size
     if args.variant:
         child(args)
         return

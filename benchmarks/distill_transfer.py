@@ -27,7 +27,7 @@ import fashion_mlp  # noqa: F401  (selects the JAX backend before Keras is impor
 import numpy as np
 
 from fashion_mlp.config import build_config
-from fashion_mlp.distillation import checked_teacher, teacher_probabilities
+from fashion_mlp.distillation import checked_teacher, target_rows
 from fashion_mlp.experiment import build_configured_model
 from fashion_mlp.presets import preset
 from fashion_mlp.subsets import load_run_data, split_validation
@@ -67,12 +67,6 @@ def mixtures(images: np.ndarray, count: int, mode: str, rng: np.random.Generator
     return mixed, first
 
 
-def targets_for(teacher, images, labels, num_classes: int, *, mirror: bool) -> np.ndarray:
-    """DistillationLoss's target rows [one-hot label | teacher probabilities]."""
-    probabilities = teacher_probabilities(teacher, images, mirror=mirror)
-    return np.concatenate([np.eye(num_classes, dtype=np.float32)[labels], probabilities], axis=1)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     distill = {"teacher": args.teacher, "alpha": args.alpha, "temperature": args.temperature}
@@ -82,9 +76,7 @@ def main(argv=None) -> None:
     }
     config = build_config(preset(args.preset), overrides)
     data = load_run_data(config.data)
-    x_train, y_train, x_val, y_val = split_validation(
-        data.x_train, data.y_train.astype(np.int32), VALIDATION_SPLIT
-    )
+    x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, VALIDATION_SPLIT)
     count = 0 if args.mode == "none" else round(args.extra * len(x_train))
     if count:
         rng = np.random.default_rng([args.seed, 1])
@@ -94,8 +86,8 @@ def main(argv=None) -> None:
     teacher = checked_teacher(config, data)
     mirror = bool(config.model.spec.flip)
     started = time.perf_counter()
-    train_targets = targets_for(teacher, x_train, y_train, data.num_classes, mirror=mirror)
-    val_targets = targets_for(teacher, x_val, y_val, data.num_classes, mirror=mirror)
+    train_targets = target_rows(teacher, x_train, y_train, data.num_classes, mirror=mirror)
+    val_targets = target_rows(teacher, x_val, y_val, data.num_classes, mirror=mirror)
     teacher_seconds = time.perf_counter() - started
     student_data = dataclasses.replace(data, x_train=x_train, y_train=y_train)
     student_config = dataclasses.replace(

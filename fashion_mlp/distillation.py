@@ -79,9 +79,15 @@ def distillation_targets(config: ExperimentConfig, data: Dataset) -> np.ndarray 
     if teacher is None:
         return None
     mirror = bool(config.model.spec.flip) and config.model.user_model is None
-    probabilities = teacher_probabilities(teacher, data.x_train, mirror=mirror)
-    labels = integer_labels(data.y_train)
-    one_hot = np.eye(data.num_classes, dtype=np.float32)[labels]
+    return target_rows(teacher, data.x_train, data.y_train, data.num_classes, mirror=mirror)
+
+
+def target_rows(
+    teacher: RunDir, images: np.ndarray, labels: np.ndarray, num_classes: int, *, mirror: bool
+) -> np.ndarray:
+    """DistillationLoss's rows [one-hot label | teacher probabilities] for `images`."""
+    probabilities = teacher_probabilities(teacher, images, mirror=mirror)
+    one_hot = np.eye(num_classes, dtype=np.float32)[integer_labels(labels)]
     return np.concatenate([one_hot, probabilities], axis=1)
 
 
