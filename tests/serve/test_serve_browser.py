@@ -143,6 +143,9 @@ def test_an_axis_of_equal_values_stays_near_them(page):
     assert 0.8 <= min(ticks["ticks"]) < 0.9 < max(ticks["ticks"]) <= 1.0, ticks
     zero = page.evaluate("async () => (await import('/static/charts.js')).niceTicks(0, 0)")
     assert min(zero["ticks"]) < 0 < max(zero["ticks"]) <= 0.05, zero
+    percent = "async () => (await import('/static/charts.js')).niceTicks(1, 1, 4, {ceiling: 1})"
+    full = page.evaluate(percent)
+    assert 0.9 <= min(full["ticks"]) < max(full["ticks"]) == 1.0, full  # no 105 % accuracy
 
 
 def test_a_training_started_from_the_form_updates_live_and_finishes(page):

@@ -5,11 +5,12 @@ const NS = "http://www.w3.org/2000/svg";
 const STEPS = [1, 2, 2.5, 5, 10];  // tick steps times a power of ten
 
 // About `count` round ticks spanning [low, high], and how many decimals their labels need. A
-// single value gets a span of 5 % of its size each way (an accuracy of 90 % spans 85.5-94.5 %).
-export function niceTicks(low, high, count = 4) {
+// single value gets a span of 5 % of its size each way (an accuracy of 90 % spans 85.5-94.5 %),
+// kept within [floor, ceiling] (an accuracy of 100 % spans 95-100 %).
+export function niceTicks(low, high, count = 4, { floor = -Infinity, ceiling = Infinity } = {}) {
   if (high - low < 1e-9) {
     const pad = Math.max(0.05 * Math.abs(low), 0.01);
-    low -= pad; high += pad;
+    low = Math.max(low - pad, floor); high = Math.min(high + pad, ceiling);
   }
   const raw = (high - low) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -40,7 +41,8 @@ export function lineChart(svg, series, title, { epochs = 0, format = "plain" } =
   };
   add("text", { x: left, y: 14, class: "title" }, title);
   if (!values.length) { add("text", { x: left, y: height / 2 }, "no epochs yet"); return; }
-  const { ticks, decimals } = niceTicks(Math.min(...values), Math.max(...values));
+  const bounds = format === "percent" ? { floor: 0, ceiling: 1 } : {};
+  const { ticks, decimals } = niceTicks(Math.min(...values), Math.max(...values), 4, bounds);
   const low = ticks[0], high = ticks[ticks.length - 1];
   const x = (i) => left + (i / (count - 1)) * (width - left - right);
   const y = (v) => top + (1 - (v - low) / (high - low)) * (height - top - bottom);
